@@ -13,6 +13,8 @@ from .strategies import (
     BADGE,
     CoreSet,
     EntropySampling,
+    KMeansPlusPlusSampling,
+    KMeansSampling,
     LeastConfidence,
     MarginSampling,
     PartitionedStrategy,
@@ -29,6 +31,8 @@ __all__ = [
     "BaseStrategy",
     "CoreSet",
     "EntropySampling",
+    "KMeansPlusPlusSampling",
+    "KMeansSampling",
     "LeastConfidence",
     "MarginSampling",
     "PartitionedStrategy",
@@ -54,7 +58,7 @@ def all_strategies():
     --------
     >>> from skal import all_strategies
     >>> [name for name, _ in all_strategies()]
-    ['BADGE', 'CoreSet', 'EntropySampling', 'LeastConfidence', 'MarginSampling', 'RandomSampling']
+    ['BADGE', 'CoreSet', 'EntropySampling', 'KMeansPlusPlusSampling', 'KMeansSampling', 'LeastConfidence', 'MarginSampling', 'RandomSampling']
     """
     from . import strategies
 

@@ -2,6 +2,7 @@
 
 from ._badge import BADGE
 from ._coreset import CoreSet
+from ._kmeans import KMeansPlusPlusSampling, KMeansSampling
 from ._random import RandomSampling
 from ._two_stage import PartitionedStrategy, ProxyPrefilter, SubsetSampling
 from ._uncertainty import EntropySampling, LeastConfidence, MarginSampling
@@ -10,6 +11,8 @@ __all__ = [
     "BADGE",
     "CoreSet",
     "EntropySampling",
+    "KMeansPlusPlusSampling",
+    "KMeansSampling",
     "LeastConfidence",
     "MarginSampling",
     "PartitionedStrategy",
