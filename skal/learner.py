@@ -81,8 +81,17 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         says so.
 
     initial_size : int or float, default=10
-        Simulation only: size of the initial random labeled set, as a count or
-        as a fraction of ``n_samples`` (rounded up).
+        Simulation only: size of the initial labeled set, as a count or as a
+        fraction of ``n_samples`` (rounded up).
+
+    initial_strategy : BaseStrategy, default=None
+        Simulation only: how the initial labeled set is chosen, before any
+        label exists. ``None`` draws it uniformly at random. A strategy that
+        needs no labels and no classifier (a *seed-set* strategy such as
+        ``FacilityLocationSampling()`` or ``DispersionSampling()``, DISTIL's
+        Table 3, or ``RandomSampling()``) chooses it instead: the first
+        ``initial_size`` of its ranking of the whole of ``X``. It is cloned,
+        and seeded from ``random_state`` when its own is None.
 
     budget : int, float or None, default=None
         Simulation only: total number of labeled samples at which to stop
@@ -195,6 +204,7 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             Interval(Integral, 1, None, closed="left"),
             Interval(RealNotInt, 0, 1, closed="right"),
         ],
+        "initial_strategy": [HasMethods(["fit", "query"]), None],
         "budget": [
             Interval(Integral, 1, None, closed="left"),
             Interval(RealNotInt, 0, 1, closed="right"),
@@ -214,6 +224,7 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         *,
         batch_size=10,
         initial_size=10,
+        initial_strategy=None,
         budget=None,
         retrain="reset",
         scoring=None,
@@ -225,6 +236,7 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         self.strategy = strategy
         self.batch_size = batch_size
         self.initial_size = initial_size
+        self.initial_strategy = initial_strategy
         self.budget = budget
         self.retrain = retrain
         self.scoring = scoring
@@ -284,7 +296,7 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             budget = initial.size
         else:
             budget = self._resolve_budget(n_samples)
-            initial = self._initial_set(n_samples, budget, initial_indices, rng)
+            initial = self._initial_set(X, budget, initial_indices, rng)
 
         scorer = None
         if X_val is not None:
@@ -352,7 +364,8 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             )
         return budget
 
-    def _initial_set(self, n_samples, budget, initial_indices, rng):
+    def _initial_set(self, X, budget, initial_indices, rng):
+        n_samples = X.shape[0]
         if initial_indices is not None:
             initial = column_or_1d(np.asarray(initial_indices))
             if initial.dtype.kind not in "iu" or initial.size == 0:
@@ -377,7 +390,10 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                     f"initial_size={self.initial_size} asks for {n_initial} labeled "
                     f"samples, but X has only {n_samples} sample(s). Lower initial_size."
                 )
-            initial = rng.choice(n_samples, size=n_initial, replace=False)
+            if self.initial_strategy is None:
+                initial = rng.choice(n_samples, size=n_initial, replace=False)
+            else:
+                initial = self._seed_set(X, n_initial, rng)
         if initial.size > budget:
             raise ValueError(
                 f"The initial labeled set ({initial.size} samples) is larger than "
@@ -385,6 +401,23 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 "initial_size."
             )
         return initial
+
+    def _seed_set(self, X, n_initial, rng):
+        """The initial set chosen by ``initial_strategy`` (no labels, no classifier)."""
+        strategy = clone(self.initial_strategy)
+        if getattr(strategy, "_needs_estimator", True):
+            raise ValueError(
+                f"initial_strategy={type(strategy).__name__}() needs a fitted "
+                "classifier, but the initial set is chosen before any label exists. "
+                "Use a seed-set strategy (FacilityLocationSampling(), "
+                "DispersionSampling()) or RandomSampling(), or pass initial_indices."
+            )
+        own = strategy.get_params(deep=False)
+        if "random_state" in own and own["random_state"] is None:
+            strategy.set_params(random_state=int(rng.randint(np.iinfo(np.int32).max)))
+        with config_context(assume_finite=True):  # X was validated in fit
+            picks = strategy.fit(X).query(X, batch_size=n_initial)
+        return np.asarray(picks, dtype=np.intp)
 
     def _check_can_update(self):
         params = self.estimator.get_params(deep=False)

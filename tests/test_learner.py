@@ -710,3 +710,45 @@ def test_object_labels_with_unlabeled_marker():
     assert unknown[picks].all()
     assert set(learner.predict(X[:3])) <= set(names)
     np.testing.assert_array_equal(y_known, before)
+
+
+# -- initial_strategy: seed sets chosen before any label ------------------------
+
+
+def test_initial_strategy_chooses_the_initial_set(blobs):
+    from skal import RandomSampling
+
+    X, y, _ = blobs
+    seed = RandomSampling(random_state=5)
+    learner = ActiveLearner(
+        LogisticRegression(), initial_size=7, initial_strategy=seed, budget=7,
+        random_state=0,
+    ).fit(X, y)
+    expected = RandomSampling(random_state=5).fit(X).query(X, batch_size=7)
+    np.testing.assert_array_equal(learner.labeled_indices_, expected)
+    assert learner.initial_strategy is seed  # cloned, not fitted in place
+    assert not hasattr(seed, "n_features_in_")
+
+
+def test_initial_strategy_is_seeded_from_random_state(blobs):
+    from skal import RandomSampling
+
+    X, y, _ = blobs
+    runs = [
+        ActiveLearner(
+            LogisticRegression(), initial_size=8, initial_strategy=RandomSampling(),
+            budget=8, random_state=rs,
+        ).fit(X, y).labeled_indices_
+        for rs in (1, 1, 2)
+    ]
+    np.testing.assert_array_equal(runs[0], runs[1])
+    assert not np.array_equal(runs[0], runs[2])
+
+
+def test_initial_strategy_needing_a_classifier_is_refused(blobs):
+    X, y, _ = blobs
+    learner = ActiveLearner(
+        LogisticRegression(), initial_strategy=EntropySampling(), random_state=0
+    )
+    with pytest.raises(ValueError, match="initial_strategy=EntropySampling.*before any label"):
+        learner.fit(X, y)
