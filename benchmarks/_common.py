@@ -46,8 +46,12 @@ def load_mnist(train=True):
     return (X / 255.0).astype(np.float32), y.astype(np.int64)
 
 
-def trained_mlp(X, y, hidden=256, epochs=10, seed=0):
-    """A skorch 784-hidden-10 MLP trained on (X, y): an early active-learning model."""
+def trained_mlp(X, y, hidden=256, epochs=10, seed=0, dropout=0.0):
+    """A skorch 784-hidden-10 MLP trained on (X, y): an early active-learning model.
+
+    ``dropout`` is the dropout probability after the hidden layer (BALD and
+    BatchBALD need one).
+    """
     import torch
 
     from skal.toy import make_skorch_classifier
@@ -55,7 +59,7 @@ def trained_mlp(X, y, hidden=256, epochs=10, seed=0):
     torch.set_num_threads(os.cpu_count() or 1)
     net = make_skorch_classifier(
         X.shape[1], 10, hidden_units=hidden, max_epochs=epochs, lr=0.001,
-        optimizer=torch.optim.Adam, batch_size=128, seed=seed,
+        optimizer=torch.optim.Adam, batch_size=128, seed=seed, module__dropout=dropout,
     )
     return net.fit(X, y)
 
