@@ -10,9 +10,14 @@ import inspect
 from .base import BaseStrategy
 from .learner import ActiveLearner
 from .strategies import (
+    AdversarialBIM,
+    AdversarialDeepFool,
     BADGE,
+    BALD,
+    BatchBALD,
     CoreSet,
     EntropySampling,
+    GLISTER,
     KMeansPlusPlusSampling,
     KMeansSampling,
     LeastConfidence,
@@ -27,10 +32,15 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ActiveLearner",
+    "AdversarialBIM",
+    "AdversarialDeepFool",
     "BADGE",
+    "BALD",
+    "BatchBALD",
     "BaseStrategy",
     "CoreSet",
     "EntropySampling",
+    "GLISTER",
     "KMeansPlusPlusSampling",
     "KMeansSampling",
     "LeastConfidence",
@@ -58,7 +68,7 @@ def all_strategies():
     --------
     >>> from skal import all_strategies
     >>> [name for name, _ in all_strategies()]
-    ['BADGE', 'CoreSet', 'EntropySampling', 'KMeansPlusPlusSampling', 'KMeansSampling', 'LeastConfidence', 'MarginSampling', 'RandomSampling']
+    ['AdversarialBIM', 'AdversarialDeepFool', 'BADGE', 'BALD', 'BatchBALD', 'CoreSet', 'EntropySampling', 'GLISTER', 'KMeansPlusPlusSampling', 'KMeansSampling', 'LeastConfidence', 'MarginSampling', 'RandomSampling']
     """
     from . import strategies
 

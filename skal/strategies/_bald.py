@@ -1,0 +1,780 @@
+"""BALD and BatchBALD: mutual information between labels and weights, by MC dropout."""
+
+from collections.abc import Mapping
+from contextlib import contextmanager
+from numbers import Integral
+
+import numpy as np
+import torch
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import _num_samples
+from torch import nn
+
+from ..base import _SHARED_PARAMS_DOC, BaseStrategy
+from ..embeddings import _is_skorch_net
+from ..exceptions import EmbeddingError
+from ..selection._ranking import LazyRankingMixin, ScoreRanking
+from ..utils._sklearn_compat import Interval
+
+__all__ = ["BALD", "BatchBALD"]
+
+# Elements of one (candidates × configurations × classes) block in BatchBALD.
+_BLOCK_ELEMENTS = 1 << 23
+# q log q is computed as q·log(max(q, _TINY)): exact 0 for q = 0, float32-safe.
+_TINY = 1e-30
+
+
+# --------------------------------------------------------------------------
+# MC dropout
+# --------------------------------------------------------------------------
+
+
+def _dropout_modules(module):
+    """Every dropout submodule (any ``torch.nn.modules.dropout._DropoutNd``)."""
+    return [m for m in module.modules() if isinstance(m, torch.nn.modules.dropout._DropoutNd)]
+
+
+def _net_device(net):
+    device = torch.device(net.device if net.device is not None else "cpu")
+    if device.type == "cuda" and device.index is None:
+        device = torch.device("cuda", torch.cuda.current_device())
+    return device
+
+
+@contextmanager
+def _mc_dropout_mode(net, seed):
+    """Module in eval mode, torch seeded locally; everything restored on exit.
+
+    Batch-norm statistics stay frozen. The dropout masks are drawn by
+    :func:`_mc_batches` inside this context. The global torch RNG state (CPU,
+    and the net's CUDA device) and every submodule's train/eval flag are
+    restored on exit, even on error.
+    """
+    module = net.module_
+    modes = [(m, m.training) for m in module.modules()]
+    device = _net_device(net)
+    devices = [device.index] if device.type == "cuda" else []
+    try:
+        module.eval()
+        with torch.random.fork_rng(devices=devices), torch.no_grad():
+            torch.random.default_generator.manual_seed(seed)
+            if devices:
+                torch.cuda.default_generators[device.index].manual_seed(seed)
+            yield
+    finally:
+        for m, training in modes:
+            m.training = training
+
+
+def _iterator(net, X, batch_size):
+    from skorch.dataset import unpack_data
+
+    dataset = net.get_dataset(X)
+    if batch_size is None:
+        iterator = net.get_iterator(dataset, training=False)
+    else:
+        kwargs = {**net.get_params_for("iterator_valid"), "batch_size": batch_size}
+        iterator = net.iterator_valid(dataset, **kwargs)
+    for batch in iterator:
+        yield unpack_data(batch)[0]
+
+
+class _NotTileable(Exception):
+    """The shared-prefix fast path does not apply to this module."""
+
+
+_PLAIN_DROPOUTS = (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d)
+
+
+def _draw_masks(dropout, shape, n_samples, like):
+    """``(A, B)`` with ``dropout(x) = A ⊙ x + B`` for ``n_samples`` draws, each ``shape``.
+
+    Every torch dropout acts elementwise-affinely on its input with random
+    coefficients (``B = 0`` except for the alpha dropouts); they are read off
+    the layer itself, in train mode, applied to ones (and zeros).
+    """
+    ones = torch.ones((n_samples, *shape), dtype=like.dtype, device=like.device)
+    was_training = dropout.training
+    dropout.train()
+    try:
+        if type(dropout) in _PLAIN_DROPOUTS:
+            return dropout.forward(ones), None  # forward: no hooks
+        device = like.device
+        devices = [device.index or torch.cuda.current_device()] if device.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices):
+            B = dropout.forward(torch.zeros_like(ones))
+        return dropout.forward(ones) - B, B
+    finally:
+        dropout.train(was_training)
+
+
+def _mc_batches(net, X, n_samples, batch_size=None, shared_prefix=True):
+    """Yield MC-dropout probabilities batch by batch, shape (b, n_samples, n_classes).
+
+    Call inside :func:`_mc_dropout_mode`. Consistent MC dropout: dropout
+    sample ``k`` uses the same masks ``ω_k`` for every pool sample (drawn
+    once, at the first batch, for each dropout call of the forward pass).
+    With ``shared_prefix``, the first dropout layer that runs tiles its input
+    ``n_samples`` times along the batch dimension (sample-major), so the
+    layers before it (deterministic) run once per batch. If the output then
+    does not have ``n_samples × b`` rows, or the forward pass fails, the rest
+    of the pool is processed with ``n_samples`` plain passes per batch; both
+    give the same probabilities, up to rounding.
+    """
+    module = net.module_
+    nonlin = net._get_predict_nonlinearity()
+    dropouts = [d for d in _dropout_modules(module) if d.p > 0]  # p=0: identity
+    masks = {}
+    state = {"call": 0, "calls": 0, "fast": shared_prefix, "pass": None, "rows": None}
+
+    def reset(mod, inputs):
+        state["call"] = 0
+
+    def tile(mod, inputs):
+        x = inputs[0]
+        if x.shape[0] == state["rows"]:
+            return (x.repeat(n_samples, *([1] * (x.ndim - 1))), *inputs[1:])
+        if x.shape[0] != n_samples * state["rows"]:
+            raise _NotTileable
+        return None
+
+    def apply_mask(mod, inputs, output):
+        x = inputs[0]
+        state["calls"] += 1
+        key = (state["call"], id(mod), tuple(x.shape[1:]))
+        state["call"] += 1
+        if key not in masks:
+            masks[key] = _draw_masks(mod, x.shape[1:], n_samples, x)
+        A, B = masks[key]
+        if state["pass"] is not None:  # plain pass number s
+            s = state["pass"]
+            return x * A[s] if B is None else x * A[s] + B[s]
+        y = x.reshape(n_samples, -1, *x.shape[1:])
+        y = y * A.unsqueeze(1) if B is None else y * A.unsqueeze(1) + B.unsqueeze(1)
+        return y.reshape(x.shape)
+
+    def output(Xi):
+        out = net.infer(Xi)
+        out = out[0] if isinstance(out, tuple) else out
+        return nonlin(out)
+
+    handles = [module.register_forward_pre_hook(reset)]
+    handles += [d.register_forward_hook(apply_mask) for d in dropouts]
+    tile_handles = []
+    if shared_prefix:
+        tile_handles = [d.register_forward_pre_hook(tile) for d in dropouts]
+    try:
+        for Xi in _iterator(net, X, batch_size):
+            b = None if isinstance(Xi, Mapping) else _num_samples(Xi)
+            state["rows"] = b
+            probs = None
+            if state["fast"] and b is not None:
+                try:
+                    out = output(Xi)
+                except (_NotTileable, RuntimeError):
+                    out = None
+                if out is not None and out.shape[0] == n_samples * b:
+                    probs = out.reshape(n_samples, b, -1).transpose(0, 1)
+            if probs is None:
+                if state["fast"]:  # plain passes from now on
+                    state["fast"] = False
+                    for handle in tile_handles:
+                        handle.remove()
+                outs = []
+                for s in range(n_samples):
+                    state["pass"] = s
+                    outs.append(output(Xi))
+                state["pass"] = None
+                probs = torch.stack(outs, dim=1)
+            if state["calls"] == 0:
+                raise EmbeddingError(
+                    f"No dropout layer of {type(module).__name__} was called in the "
+                    "forward pass, so MC dropout gives the same prediction every "
+                    "time. Call torch.nn.Dropout modules in forward (functional "
+                    "F.dropout does not follow the module's mode the way skal sets it)."
+                )
+            yield probs.to(torch.float32)
+    finally:
+        for handle in handles + tile_handles:
+            handle.remove()
+
+
+def _mc_dropout_proba(net, X, n_samples, seed, batch_size=None, shared_prefix=True):
+    """All MC-dropout probabilities at once: ndarray (n, n_samples, n_classes) float32.
+
+    For tests and small pools; the strategies reduce batch by batch instead.
+    """
+    with _mc_dropout_mode(net, seed):
+        return np.concatenate(
+            [p.cpu().numpy() for p in _mc_batches(net, X, n_samples, batch_size, shared_prefix)]
+        )
+
+
+def _mutual_information(probs):
+    """BALD score per sample from (b, K, C) probabilities: H[mean p] − mean H[p]."""
+    p = probs.to(torch.float64)
+    mean = p.mean(dim=1)
+    total = -torch.special.xlogy(mean, mean).sum(dim=-1)
+    expected = -torch.special.xlogy(p, p).sum(dim=-1).mean(dim=1)
+    return (total - expected).clamp_(min=0.0)
+
+
+def _conditional_entropy(probs):
+    """mean_k H[p(y | x, ω_k)] per sample, from (b, K, C) probabilities."""
+    return -torch.special.xlogy(probs, probs).sum(dim=-1).mean(dim=1)
+
+
+def _seed(random_state, *key):
+    """A 32-bit seed from ``random_state`` and ``key`` (which stream it is for)."""
+    base = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+    return int(np.random.SeedSequence([base, *key]).generate_state(1)[0])
+
+
+# --------------------------------------------------------------------------
+# shared base
+# --------------------------------------------------------------------------
+
+
+class _BaseBALD(BaseStrategy):
+    """Shared checks and MC-dropout scoring of BALD and BatchBALD."""
+
+    _parameter_constraints = {
+        **BaseStrategy._parameter_constraints,
+        "n_samples": [Interval(Integral, 2, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), None],
+        "shared_prefix": ["boolean"],
+        "random_state": ["random_state"],
+    }
+
+    def _check_estimator(self, estimator):
+        name = type(self).__name__
+        if not _is_skorch_net(estimator):
+            raise EmbeddingError(
+                f"{name} needs a torch module with dropout (MC dropout samples its "
+                f"predictions), but {type(estimator).__name__} is not a skorch net. "
+                f"Wrap a module that has torch.nn.Dropout layers in "
+                "skorch.NeuralNetClassifier, or use EntropySampling or "
+                "MarginSampling, which need only predict_proba."
+            )
+        module = getattr(estimator, "module_", None)
+        if module is None:  # not initialized yet: checked again after fit
+            return
+        dropouts = _dropout_modules(module)
+        if not dropouts or all(d.p == 0 for d in dropouts):
+            what = (
+                "has no dropout layer"
+                if not dropouts
+                else f"has only dropout layers with p=0 ({len(dropouts)} of them)"
+            )
+            raise EmbeddingError(
+                f"{name} uses MC dropout, but the module {type(module).__name__} "
+                f"{what}, so every forward pass gives the same prediction and the "
+                "mutual information is zero. Add one, e.g. torch.nn.Dropout(0.5) "
+                "before the last linear layer (module__dropout=0.5 for the "
+                "skal.toy nets), and refit."
+            )
+
+    def _mc_seed(self, offset=None):
+        # One seed for a pool and the samples lazily added to it (consistent
+        # masks), also when random_state is None or a RandomState instance;
+        # offset=None (transform) remembers nothing.
+        if offset is None:
+            return _seed(self.random_state, 0)
+        if offset == 0 or not hasattr(self, "_lazy_mc_seed"):
+            self._lazy_mc_seed = _seed(self.random_state, 0)
+        return self._lazy_mc_seed
+
+    def _scores(self, X, estimator, keep=None, offset=None):
+        """BALD scores (n,) float64, and the top ``keep`` (index, probs) if asked.
+
+        The pool is processed batch by batch; with ``keep``, only the
+        probabilities of the ``keep`` best-scored samples seen so far are held
+        (ties to the lower index).
+        """
+        self._check_estimator(estimator)
+        scores = []
+        kept_idx = np.empty(0, dtype=np.intp)
+        kept_probs = kept_scores = None
+        start = 0
+        with _mc_dropout_mode(estimator, self._mc_seed(offset)):
+            for probs in _mc_batches(
+                estimator, X, self.n_samples, self.batch_size, self.shared_prefix
+            ):
+                mi = _mutual_information(probs).cpu().numpy()
+                scores.append(mi)
+                if keep is not None:
+                    idx = np.arange(start, start + len(mi))
+                    if kept_probs is None:
+                        cat_idx, cat_scores, cat_probs = idx, mi, probs
+                    else:
+                        cat_idx = np.concatenate([kept_idx, idx])
+                        cat_scores = np.concatenate([kept_scores, mi])
+                        cat_probs = torch.cat([kept_probs, probs])
+                    order = np.lexsort((cat_idx, -cat_scores))[:keep]
+                    kept_idx, kept_scores = cat_idx[order], cat_scores[order]
+                    kept_probs = cat_probs[torch.as_tensor(order, device=probs.device)]
+                start += len(mi)
+        scores = np.concatenate(scores)
+        if keep is None:
+            return scores
+        by_index = np.argsort(kept_idx, kind="stable")
+        kept_probs = kept_probs[torch.as_tensor(by_index, device=kept_probs.device)]
+        return scores, kept_idx[by_index], kept_probs
+
+    def _fit(self, X, y):
+        self._check_estimator(self.estimator_)  # the fitted module has dropout
+
+    def _transform(self, X, estimator):
+        return self._scores(X, estimator)[:, np.newaxis]
+
+
+_MC_PARAMS_DOC = """n_samples : int, default=20
+        Number of stochastic forward passes (MC dropout samples ``K``).
+
+    batch_size : int, default=None
+        Pool samples per forward batch; ``None`` uses the net's own
+        (``iterator_valid__batch_size`` or ``batch_size``). With
+        ``shared_prefix=True`` the layers after the first dropout see
+        ``n_samples × batch_size`` rows at once.
+
+    shared_prefix : bool, default=True
+        Run the deterministic layers before the first dropout layer once per
+        batch and tile their output ``n_samples`` times (a forward pre-hook on
+        that layer), instead of running the whole module ``n_samples`` times.
+        The masks are the same either way, so the probabilities are the same
+        up to rounding. skal checks that the output has ``n_samples × batch``
+        rows and otherwise (or if the forward pass fails) falls back to plain
+        passes; set False for modules that mix the samples of a batch after
+        the first dropout (rare)."""
+
+
+_MC_NOTES = """Consistent MC dropout (Kirsch et al., 2019): dropout sample ``k`` uses
+    the same masks ``ω_k`` for every pool sample, drawn once per call from a
+    seed of ``random_state``. Each sample still sees ``n_samples`` independent
+    masks, as in Gal et al. (2017); in addition the pool shares them, which the
+    joint distributions of BatchBALD need, and a sample's score does not
+    depend on its batch or position (samples added through
+    ``lazy_rank(X).add`` are scored as if they had been in the pool). The
+    module runs in eval mode (batch-norm statistics frozen); each dropout
+    layer (any ``torch.nn.modules.dropout._DropoutNd``, all of which act as
+    ``x ↦ A ⊙ x + B`` with random ``A``, ``B``) has its masks read off the layer
+    itself and applied by a forward hook. The global torch RNG state and
+    every layer's mode are restored afterwards. skorch's output convention is
+    respected (``predict_nonlinearity``: softmax for logits, nothing for
+    modules that return probabilities). Dropout must be a module called in
+    ``forward``; functional ``F.dropout(x, training=self.training)`` would be
+    switched off. A layer called several times in one forward pass gets
+    separate masks per call."""
+
+
+# --------------------------------------------------------------------------
+# BALD
+# --------------------------------------------------------------------------
+
+
+class BALD(_BaseBALD):
+    __doc__ = (
+        """Bayesian Active Learning by Disagreement with MC dropout (Houlsby et al., 2011).
+
+    The score of a sample is the mutual information between its label and
+    the model weights, ``I(y; ω) = H[mean_k p(y | x, ω_k)] − mean_k H[p(y | x, ω_k)]``,
+    estimated with ``n_samples`` dropout masks ``ω_k`` (Gal et al., 2017):
+    high when the dropout models are each confident but disagree.
+
+    Parameters
+    ----------
+    """
+        + _SHARED_PARAMS_DOC
+        + """
+
+    """
+        + _MC_PARAMS_DOC
+        + """
+
+    random_state : int, RandomState instance or None, default=None
+        Seed of the dropout masks.
+
+    Attributes
+    ----------
+    estimator_ : estimator object
+        The fitted skorch net (``estimator`` itself when ``prefit=True``).
+
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+
+    See Also
+    --------
+    BatchBALD : the batch-aware version (joint mutual information).
+    EntropySampling : ``H[p]`` of the deterministic net, one forward pass.
+
+    Notes
+    -----
+    """
+        + _MC_NOTES
+        + """
+
+    ``rank`` sorts by decreasing mutual information, ties to the lower index,
+    so ``query(X, k)`` is the first ``k`` of ``rank(X)``; ``transform``
+    returns the score, shape ``(n_samples, 1)`` (clipped at 0 against
+    rounding). Cost: the layers before the first dropout once and the rest
+    ``n_samples`` times per pool sample, plus ``O(n · K · C)`` and a sort.
+    Memory: one batch of ``batch × K × C`` probabilities; only the scores
+    of the pool are kept.
+
+    References
+    ----------
+    .. [1] N. Houlsby, F. Huszár, Z. Ghahramani and M. Lengyel, "Bayesian
+       Active Learning for Classification and Preference Learning",
+       arXiv:1112.5745, 2011.
+    .. [2] Y. Gal, R. Islam and Z. Ghahramani, "Deep Bayesian Active Learning
+       with Image Data", ICML 2017.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skal import BALD
+    >>> from skal.toy import make_skorch_classifier
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.randn(200, 4).astype(np.float32)
+    >>> y = (X[:, 0] > 0).astype(np.int64)
+    >>> net = make_skorch_classifier(4, 2, module__dropout=0.5, max_epochs=2).fit(X, y)
+    >>> strategy = BALD(net, prefit=True, random_state=0)
+    >>> strategy.query(X, batch_size=3).shape
+    (3,)
+    >>> strategy.transform(X[:2]).shape
+    (2, 1)
+    """
+    )
+
+    def __init__(
+        self,
+        estimator=None,
+        *,
+        prefit=False,
+        n_samples=20,
+        batch_size=None,
+        shared_prefix=True,
+        random_state=None,
+    ):
+        super().__init__(estimator=estimator, prefit=prefit)
+        self.n_samples = n_samples
+        self.batch_size = batch_size
+        self.shared_prefix = shared_prefix
+        self.random_state = random_state
+
+    def _points(self, X, estimator, offset=0):
+        return self._scores(X, estimator, offset=offset)
+
+    def _ranking(self, points, estimator):
+        return ScoreRanking(points)
+
+
+# --------------------------------------------------------------------------
+# BatchBALD
+# --------------------------------------------------------------------------
+
+
+class _BatchBALDPoints:
+    """BALD scores of a pool and the MC probabilities of its greedy candidates."""
+
+    def __init__(self, scores, candidates, probs):
+        self.scores = scores
+        self.candidates = candidates
+        self.probs = probs
+
+
+class _JointEntropy:
+    """Joint entropy of the chosen labels plus one candidate (Kirsch et al., 2019).
+
+    Holds ``P[m, k] ∝ p(ŷ^m_{1:t} | ω_k)`` for configurations ``ŷ^m`` of the
+    labels chosen so far: all ``C^t`` of them (exact) while there are at most
+    ``n_configurations``, then ``n_configurations`` sampled ones (``S`` per
+    dropout sample ``ω_k``, each label drawn from ``p(y_i | ω_k)``), extended
+    by one draw per configuration at each later pick. Sampled rows are
+    rescaled to a maximum of 1 (the estimator is invariant to it).
+    """
+
+    def __init__(self, K, C, n_configurations, generator, device):
+        self.K, self.C = K, C
+        self.n_configurations = n_configurations
+        self.generator = generator
+        self.device = device
+        self.exact = True
+        self.P = torch.full((1, K), 1.0 / K, dtype=torch.float32, device=device)
+        self.chosen = []  # (K, C) probabilities of the chosen samples
+        self.S = max(1, n_configurations // K)
+
+    def entropies(self, probs):
+        """``H(y_{1:t}, y_n)`` (sampled: up to a constant) for probs (N, K, C)."""
+        N, K, C = probs.shape
+        M = self.P.shape[0]
+        out = torch.empty(N, dtype=torch.float64, device=probs.device)
+        weights = None
+        if not self.exact:
+            weights = (1.0 / (self.P.sum(dim=1) / K)).unsqueeze(0)  # (1, M)
+        chunk = max(1, _BLOCK_ELEMENTS // (M * C))
+        for lo in range(0, N, chunk):
+            block = probs[lo : lo + chunk]
+            n = block.shape[0]
+            q = self.P @ block.permute(1, 0, 2).reshape(K, n * C)  # (M, n·C)
+            if not self.exact:
+                q /= K
+            # q log q (log of the clamped q, so q = 0 contributes 0)
+            plogp = q.clamp(min=_TINY).log_().mul_(q)
+            if self.exact:
+                h = plogp.sum(dim=0)
+            else:
+                h = (weights @ plogp).squeeze(0) / M
+            out[lo : lo + n] = -h.reshape(n, C).sum(dim=1).to(torch.float64)
+        return out
+
+    def add(self, p):
+        """Condition on one more chosen sample with probabilities p (K, C)."""
+        self.chosen.append(p)
+        M = self.P.shape[0]
+        if self.exact and M * self.C <= self.n_configurations:
+            # rows ordered (configuration so far, label of p)
+            self.P = (self.P.unsqueeze(1) * p.t().unsqueeze(0)).reshape(M * self.C, self.K)
+            return
+        if self.exact:
+            self.exact = False
+            log_P = torch.zeros((self.K * self.S, self.K), dtype=torch.float32,
+                                device=self.device)
+            for q in self.chosen:
+                log_P += torch.log(q.t()[self._draw(q)])
+            self.P = torch.exp(log_P - log_P.max(dim=1, keepdim=True).values)
+        else:
+            self.P *= p.t()[self._draw(p)]
+            self.P /= self.P.max(dim=1, keepdim=True).values
+
+    def _draw(self, p):
+        """One label per configuration: S from p(· | ω_k) for each k, k-major."""
+        labels = torch.multinomial(
+            p.detach().to("cpu", torch.float64).clamp(min=0), self.S, replacement=True,
+            generator=self.generator,
+        )
+        return labels.reshape(-1).to(self.device)
+
+
+class _BatchBALDRanking(LazyRankingMixin):
+    """Greedy joint-MI picks up to ``max_joint``, then the rest by BALD score."""
+
+    def __init__(self, points, *, max_joint, n_configurations, seed):
+        self._scores = np.asarray(points.scores, dtype=np.float64)
+        self._candidates = np.asarray(points.candidates, dtype=np.intp)
+        self._probs = points.probs
+        self._cond = _conditional_entropy(self._probs).to(torch.float64)
+        self._available = torch.ones(len(self._candidates), dtype=torch.bool,
+                                     device=self._probs.device)
+        self._max_joint = max_joint
+        self._n_configurations = n_configurations
+        generator = torch.Generator(device="cpu")
+        generator.manual_seed(seed)
+        K, C = self._probs.shape[1:]
+        self._joint = _JointEntropy(K, C, n_configurations, generator, self._probs.device)
+        self._picked = np.zeros(self._scores.size, dtype=bool)
+        self._queue = np.argsort(-self._scores, kind="stable")
+        self._ranked = []
+
+    @property
+    def n_points(self):
+        """Number of points in the pool, added ones included."""
+        return self._scores.size
+
+    @property
+    def ranked(self):
+        """Indices yielded so far, in order (a copy)."""
+        return np.asarray(self._ranked, dtype=np.intp)
+
+    def _greedy_active(self):
+        max_joint = self._max_joint if self._max_joint is not None else np.inf
+        return len(self._ranked) < max_joint and bool(self._available.any())
+
+    def _greedy_step(self):
+        scores = self._joint.entropies(self._probs) - self._cond
+        scores[~self._available] = -np.inf
+        j = int(torch.argmax(scores))  # first maximum: the lowest pool index
+        self._available[j] = False
+        self._joint.add(self._probs[j])
+        return int(self._candidates[j])
+
+    def take(self, k):
+        """The next ``k`` indices (fewer if the pool runs out)."""
+        out = []
+        while len(out) < k and len(self._ranked) < self._scores.size:
+            if self._greedy_active():
+                pick = self._greedy_step()
+            else:
+                while self._picked[self._queue[0]]:
+                    self._queue = self._queue[1:]
+                pick = int(self._queue[0])
+                self._queue = self._queue[1:]
+            self._picked[pick] = True
+            self._ranked.append(pick)
+            out.append(pick)
+        return np.asarray(out, dtype=np.intp)
+
+    def add(self, points):
+        """Add points (their scores and candidates); returns their indices."""
+        n0 = self._scores.size
+        new = np.arange(n0, n0 + points.scores.size)
+        self._scores = np.concatenate([self._scores, points.scores])
+        self._picked = np.concatenate([self._picked, np.zeros(new.size, dtype=bool)])
+        queue = np.concatenate([self._queue, new])
+        self._queue = queue[np.lexsort((queue, -self._scores[queue]))]
+        probs = points.probs.to(self._probs.device)
+        self._candidates = np.concatenate([self._candidates, points.candidates + n0])
+        self._probs = torch.cat([self._probs, probs])
+        self._cond = torch.cat([self._cond, _conditional_entropy(probs).to(torch.float64)])
+        self._available = torch.cat(
+            [self._available, torch.ones(len(points.candidates), dtype=torch.bool,
+                                         device=self._available.device)]
+        )
+        return new
+
+
+class BatchBALD(_BaseBALD):
+    __doc__ = (
+        """BatchBALD: greedy joint mutual information with MC dropout (Kirsch et al., 2019).
+
+    BALD scores each sample alone, so a batch of near-duplicates scores high.
+    BatchBALD scores a batch by the mutual information between its joint
+    labels and the weights, ``I(y_1, …, y_b; ω) = H(y_1, …, y_b) − Σ_i E_ω H(y_i | ω)``,
+    and builds it greedily: each next sample maximizes the joint mutual
+    information with the samples already chosen (the function is
+    submodular, so greedy is within ``1 − 1/e`` of the best batch).
+
+    Parameters
+    ----------
+    """
+        + _SHARED_PARAMS_DOC
+        + """
+
+    """
+        + _MC_PARAMS_DOC
+        + """
+
+    n_configurations : int, default=1000
+        ``M``: the joint entropy of the chosen labels is computed exactly over
+        all ``C^t`` label configurations while ``C^t ≤ n_configurations``;
+        beyond, it is estimated from ``n_configurations`` sampled
+        configurations (``n_configurations // n_samples`` per dropout
+        sample), as in the paper.
+
+    n_candidates : int or None, default=500
+        Only the ``n_candidates`` samples with the highest BALD score (ties to
+        the lower index) can be picked greedily; their MC probabilities are
+        the only ones kept (``n_candidates × K × C`` floats). Since joint MI is
+        submodular, a sample's gain never exceeds its BALD score, so samples
+        far down the BALD order rarely matter. ``None`` keeps the whole pool.
+
+    max_joint : int or None, default=100
+        Greedy picks at most; the rest of the ranking is by BALD score.
+        ``None`` ranks every candidate greedily (expensive on large pools).
+
+    random_state : int, RandomState instance or None, default=None
+        Seed of the dropout masks and of the sampled configurations.
+
+    Attributes
+    ----------
+    estimator_ : estimator object
+        The fitted skorch net (``estimator`` itself when ``prefit=True``).
+
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+
+    See Also
+    --------
+    BALD : the same score for one sample at a time.
+    BADGE : another batch-aware strategy, uncertainty plus diversity.
+
+    Notes
+    -----
+    """
+        + _MC_NOTES
+        + """
+
+    What ``rank`` means: the first ``min(max_joint, n_candidates)``
+    positions are the greedy BatchBALD order over the candidates (each pick
+    maximizes the estimated joint mutual information with the picks before
+    it; ties to the lower index); the remaining positions are the remaining
+    samples by decreasing individual BALD score (ties to the lower index).
+    It is not a BatchBALD batch beyond ``max_joint``. Greedy picks do not
+    depend on how many are asked for, so ``query(X, k)`` is the first ``k``
+    of ``rank(X)`` for the same ``random_state``. ``transform`` returns the
+    individual BALD score, shape ``(n_samples, 1)``.
+
+    Each greedy step evaluates every remaining candidate: with ``N``
+    candidates, ``M`` configurations (``C^t`` while exact), ``K`` dropout
+    samples and ``C`` classes, it costs ``O(N · M · K · C)`` multiply-adds
+    and ``O(N · M · C)`` logarithms, blockwise in float32 on the net's device
+    in ``O(2^23)`` memory; ``b`` picks cost ``b`` times that. The MC pass is
+    that of :class:`BALD`. Samples added through ``lazy_rank(X).add`` become
+    greedy candidates if they are among the ``n_candidates`` best of what is
+    added, from the next pick on.
+
+    References
+    ----------
+    .. [1] A. Kirsch, J. van Amersfoort and Y. Gal, "BatchBALD: Efficient and
+       Diverse Batch Acquisition for Deep Bayesian Active Learning",
+       NeurIPS 2019.
+    .. [2] N. Houlsby, F. Huszár, Z. Ghahramani and M. Lengyel, "Bayesian
+       Active Learning for Classification and Preference Learning",
+       arXiv:1112.5745, 2011.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skal import BatchBALD
+    >>> from skal.toy import make_skorch_classifier
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.randn(200, 4).astype(np.float32)
+    >>> y = (X[:, 0] > 0).astype(np.int64)
+    >>> net = make_skorch_classifier(4, 2, module__dropout=0.5, max_epochs=2).fit(X, y)
+    >>> strategy = BatchBALD(net, prefit=True, n_candidates=50, random_state=0)
+    >>> picks = strategy.query(X, batch_size=5)
+    >>> bool(np.all(picks == strategy.rank(X)[:5]))
+    True
+    """
+    )
+
+    _parameter_constraints = {
+        **_BaseBALD._parameter_constraints,
+        "n_configurations": [Interval(Integral, 1, None, closed="left")],
+        "n_candidates": [Interval(Integral, 1, None, closed="left"), None],
+        "max_joint": [Interval(Integral, 0, None, closed="left"), None],
+    }
+
+    def __init__(
+        self,
+        estimator=None,
+        *,
+        prefit=False,
+        n_samples=20,
+        batch_size=None,
+        shared_prefix=True,
+        n_configurations=1000,
+        n_candidates=500,
+        max_joint=100,
+        random_state=None,
+    ):
+        super().__init__(estimator=estimator, prefit=prefit)
+        self.n_samples = n_samples
+        self.batch_size = batch_size
+        self.shared_prefix = shared_prefix
+        self.n_configurations = n_configurations
+        self.n_candidates = n_candidates
+        self.max_joint = max_joint
+        self.random_state = random_state
+
+    def _points(self, X, estimator, offset=0):
+        keep = _num_samples(X) if self.n_candidates is None else self.n_candidates
+        return _BatchBALDPoints(*self._scores(X, estimator, keep=keep, offset=offset))
+
+    def _ranking(self, points, estimator):
+        return _BatchBALDRanking(
+            points,
+            max_joint=self.max_joint,
+            n_configurations=self.n_configurations,
+            seed=_seed(self.random_state, 1),
+        )
