@@ -154,9 +154,13 @@ def _compare(args):
 
         estimator = LogisticRegression(max_iter=500)
     else:
+        dropout = args.dropout
+        if dropout is None:  # MC-dropout strategies need dropout in the net
+            needs = {"BALD", "BatchBALD"} & set(strategies)
+            dropout = 0.5 if needs else 0.0
         estimator = make_skorch_classifier(
             X.shape[1], n_classes, hidden_units=args.hidden, max_epochs=args.epochs,
-            optimizer=torch.optim.Adam, lr=0.01,
+            optimizer=torch.optim.Adam, lr=0.01, module__dropout=dropout,
         )
     learner = ActiveLearner(
         estimator, batch_size=args.batch_size, initial_size=args.initial_size,
@@ -191,10 +195,11 @@ def _compare(args):
         f"{comparison.n_labeled[0]}..{comparison.n_labeled[-1]} "
         f"(+{args.batch_size}/round), model {args.model}"
     )
-    print(f"{'strategy':>16} {'final accuracy':>16} {'label eff.':>10} {'AULC':>7} "
+    w = max([16] + [len(r["strategy"]) for r in rows])
+    print(f"{'strategy':>{w}} {'final accuracy':>16} {'label eff.':>10} {'AULC':>7} "
           f"{'query s':>8} {'fit s':>7} {'wins':>5}")
     for r in rows:
-        print(f"{r['strategy']:>16} {r['final_score_mean']:>8.3f} ± {r['final_score_std']:.3f} "
+        print(f"{r['strategy']:>{w}} {r['final_score_mean']:>8.3f} ± {r['final_score_std']:.3f} "
               f"{r['labeling_efficiency']:>10.2f} {r['aulc_mean']:>7.3f} "
               f"{r['query_time_mean']:>8.3f} {r['fit_time_mean']:>7.3f} {r['wins']:>5.2f}")
     for e in comparison.errors:
@@ -267,10 +272,14 @@ def _parser():
                          "(default: $SKAL_DATA, else ~/skal_data)")
     compare.add_argument("--strategies", nargs="+", default=["random", "entropy", "badge"],
                          help="names or aliases: random entropy margin least-confidence "
-                         "badge coreset (default: random entropy badge)")
+                         "badge coreset bald batchbald glister deepfool bim kmeans kmeans++ "
+                         "(default: random entropy badge)")
     compare.add_argument("--model", choices=("mlp", "logreg"), default="mlp",
                          help="skorch MLP or LogisticRegression (default: mlp)")
     compare.add_argument("--hidden", type=int, default=64, help="MLP width (default: 64)")
+    compare.add_argument("--dropout", type=float, default=None,
+                         help="MLP dropout after the hidden layer (default: 0.5 when "
+                         "bald or batchbald is compared, else 0)")
     compare.add_argument("--epochs", type=int, default=30, help="MLP epochs per round (default: 30)")
     compare.add_argument("--trials", type=int, default=3, help="repeats per fold (default: 3)")
     compare.add_argument("--cv", type=int, default=None,

@@ -32,6 +32,13 @@ _ALIASES = {
     "least_confidence": "LeastConfidence",
     "badge": "BADGE",
     "coreset": "CoreSet",
+    "bald": "BALD",
+    "batchbald": "BatchBALD",
+    "glister": "GLISTER",
+    "deepfool": "AdversarialDeepFool",
+    "bim": "AdversarialBIM",
+    "kmeans": "KMeansSampling",
+    "kmeans++": "KMeansPlusPlusSampling",
 }
 
 
@@ -42,8 +49,9 @@ def resolve_strategy(name):
     ----------
     name : str
         ``"random"``, ``"entropy"``, ``"margin"``, ``"least-confidence"``,
-        ``"badge"``, ``"coreset"``, or a class name from
-        :func:`skal.all_strategies`.
+        ``"badge"``, ``"coreset"``, ``"bald"``, ``"batchbald"``,
+        ``"glister"``, ``"deepfool"``, ``"bim"``, ``"kmeans"``,
+        ``"kmeans++"``, or a class name from :func:`skal.all_strategies`.
 
     Returns
     -------
