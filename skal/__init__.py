@@ -16,7 +16,10 @@ from .strategies import (
     BALD,
     BatchBALD,
     CoreSet,
+    DispersionSampling,
     EntropySampling,
+    FASS,
+    FacilityLocationSampling,
     GLISTER,
     KMeansPlusPlusSampling,
     KMeansSampling,
@@ -39,7 +42,10 @@ __all__ = [
     "BatchBALD",
     "BaseStrategy",
     "CoreSet",
+    "DispersionSampling",
     "EntropySampling",
+    "FASS",
+    "FacilityLocationSampling",
     "GLISTER",
     "KMeansPlusPlusSampling",
     "KMeansSampling",
@@ -68,7 +74,7 @@ def all_strategies():
     --------
     >>> from skal import all_strategies
     >>> [name for name, _ in all_strategies()]
-    ['AdversarialBIM', 'AdversarialDeepFool', 'BADGE', 'BALD', 'BatchBALD', 'CoreSet', 'EntropySampling', 'GLISTER', 'KMeansPlusPlusSampling', 'KMeansSampling', 'LeastConfidence', 'MarginSampling', 'RandomSampling']
+    ['AdversarialBIM', 'AdversarialDeepFool', 'BADGE', 'BALD', 'BatchBALD', 'CoreSet', 'DispersionSampling', 'EntropySampling', 'FASS', 'FacilityLocationSampling', 'GLISTER', 'KMeansPlusPlusSampling', 'KMeansSampling', 'LeastConfidence', 'MarginSampling', 'RandomSampling']
     """
     from . import strategies
 

@@ -39,6 +39,9 @@ _ALIASES = {
     "bim": "AdversarialBIM",
     "kmeans": "KMeansSampling",
     "kmeans++": "KMeansPlusPlusSampling",
+    "fass": "FASS",
+    "facility-location": "FacilityLocationSampling",
+    "dispersion": "DispersionSampling",
 }
 
 
@@ -51,7 +54,8 @@ def resolve_strategy(name):
         ``"random"``, ``"entropy"``, ``"margin"``, ``"least-confidence"``,
         ``"badge"``, ``"coreset"``, ``"bald"``, ``"batchbald"``,
         ``"glister"``, ``"deepfool"``, ``"bim"``, ``"kmeans"``,
-        ``"kmeans++"``, or a class name from :func:`skal.all_strategies`.
+        ``"kmeans++"``, ``"fass"``, ``"facility-location"``,
+        ``"dispersion"``, or a class name from :func:`skal.all_strategies`.
 
     Returns
     -------

@@ -4,9 +4,11 @@ from ._adversarial import AdversarialBIM, AdversarialDeepFool
 from ._badge import BADGE
 from ._bald import BALD, BatchBALD
 from ._coreset import CoreSet
+from ._fass import FASS
 from ._glister import GLISTER
 from ._kmeans import KMeansPlusPlusSampling, KMeansSampling
 from ._random import RandomSampling
+from ._seed import DispersionSampling, FacilityLocationSampling
 from ._two_stage import PartitionedStrategy, ProxyPrefilter, SubsetSampling
 from ._uncertainty import EntropySampling, LeastConfidence, MarginSampling
 
@@ -17,7 +19,10 @@ __all__ = [
     "BALD",
     "BatchBALD",
     "CoreSet",
+    "DispersionSampling",
     "EntropySampling",
+    "FASS",
+    "FacilityLocationSampling",
     "GLISTER",
     "KMeansPlusPlusSampling",
     "KMeansSampling",
