@@ -29,6 +29,7 @@ from .strategies import (
     ProxyPrefilter,
     RandomSampling,
     SubsetSampling,
+    VAAL,
 )
 
 __version__ = "0.1.0"
@@ -55,6 +56,7 @@ __all__ = [
     "ProxyPrefilter",
     "RandomSampling",
     "SubsetSampling",
+    "VAAL",
     "all_strategies",
     "__version__",
 ]
@@ -74,7 +76,7 @@ def all_strategies():
     --------
     >>> from skal import all_strategies
     >>> [name for name, _ in all_strategies()]
-    ['AdversarialBIM', 'AdversarialDeepFool', 'BADGE', 'BALD', 'BatchBALD', 'CoreSet', 'DispersionSampling', 'EntropySampling', 'FASS', 'FacilityLocationSampling', 'GLISTER', 'KMeansPlusPlusSampling', 'KMeansSampling', 'LeastConfidence', 'MarginSampling', 'RandomSampling']
+    ['AdversarialBIM', 'AdversarialDeepFool', 'BADGE', 'BALD', 'BatchBALD', 'CoreSet', 'DispersionSampling', 'EntropySampling', 'FASS', 'FacilityLocationSampling', 'GLISTER', 'KMeansPlusPlusSampling', 'KMeansSampling', 'LeastConfidence', 'MarginSampling', 'RandomSampling', 'VAAL']
     """
     from . import strategies
 

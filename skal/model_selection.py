@@ -42,6 +42,7 @@ _ALIASES = {
     "fass": "FASS",
     "facility-location": "FacilityLocationSampling",
     "dispersion": "DispersionSampling",
+    "vaal": "VAAL",
 }
 
 
@@ -55,7 +56,7 @@ def resolve_strategy(name):
         ``"badge"``, ``"coreset"``, ``"bald"``, ``"batchbald"``,
         ``"glister"``, ``"deepfool"``, ``"bim"``, ``"kmeans"``,
         ``"kmeans++"``, ``"fass"``, ``"facility-location"``,
-        ``"dispersion"``, or a class name from :func:`skal.all_strategies`.
+        ``"dispersion"``, ``"vaal"``, or a class name from :func:`skal.all_strategies`.
 
     Returns
     -------

@@ -11,6 +11,7 @@ from ._random import RandomSampling
 from ._seed import DispersionSampling, FacilityLocationSampling
 from ._two_stage import PartitionedStrategy, ProxyPrefilter, SubsetSampling
 from ._uncertainty import EntropySampling, LeastConfidence, MarginSampling
+from ._vaal import VAAL
 
 __all__ = [
     "AdversarialBIM",
@@ -32,4 +33,5 @@ __all__ = [
     "ProxyPrefilter",
     "RandomSampling",
     "SubsetSampling",
+    "VAAL",
 ]

@@ -1,0 +1,432 @@
+"""VAAL: a β-VAE and a discriminator trained adversarially on labeled vs pool.
+
+The ranking is checked against a plain-loop reference with a stubbed
+discriminator; the training on toy problems where the labeled set covers part
+of the data (VAAL must prefer the rest), with its loss curves; the caching of
+the networks per pool, seeds, the global RNGs, the fallback without a labeled
+set, errors, and sklearn's estimator checks.
+"""
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.datasets import load_digits
+from sklearn.exceptions import NotFittedError
+from sklearn.utils._param_validation import InvalidParameterError
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skal import ActiveLearner, RandomSampling
+from skal.strategies._vaal import VAAL, _fingerprint, _TrainedVAAL
+from skal.toy import make_skorch_classifier
+
+TINY = dict(latent_dim=4, hidden_units=16, n_epochs=2, batch_size=32, lr=1e-2)
+
+
+@pytest.fixture(scope="module")
+def digits_split():
+    """Labeled: digits 0-4 only; pool: every digit (about half are 5-9)."""
+    X, y = load_digits(return_X_y=True)
+    X = (X / 16.0).astype(np.float32)
+    labeled = np.flatnonzero(y[:600] < 5)
+    return X[labeled], y[labeled], X[600:1200], y[600:1200]
+
+
+@pytest.fixture(scope="module")
+def clusters():
+    """Labeled: one Gaussian cluster in 8-D; pool: 40 from it, then 10 from a far one."""
+    rng = np.random.RandomState(0)
+    X_labeled = rng.normal(0.0, 1.0, size=(40, 8))
+    X_pool = np.vstack([rng.normal(0.0, 1.0, size=(40, 8)), rng.normal(4.0, 1.0, size=(10, 8))])
+    return X_labeled, X_pool
+
+
+def reference_ranking(scores):
+    """Indices by decreasing score, ties to the lower index (plain loops)."""
+    remaining, order = list(range(len(scores))), []
+    while remaining:
+        best = remaining[0]
+        for i in remaining[1:]:
+            if scores[i] > scores[best]:
+                best = i
+        order.append(best)
+        remaining.remove(best)
+    return order
+
+
+class _IdentityVAE(torch.nn.Module):
+    def encode(self, x):
+        return x, torch.zeros_like(x)
+
+
+class _FirstCoordinate(torch.nn.Module):
+    def forward(self, z):
+        return z[:, 0]
+
+
+def _inject_stub(strategy, X):
+    """Make ``strategy`` use a stub for pool ``X``: logit P(labeled) = X[:, 0]."""
+    n_features = int(np.prod(X.shape[1:]))
+    stub = _TrainedVAAL(
+        _IdentityVAE(), _FirstCoordinate(), np.zeros(n_features, np.float32),
+        np.float32(1.0), "cpu", {},
+    )
+    strategy._trained_cache.update(key=(_fingerprint(X), strategy._training_key()), trained=stub)
+
+
+# --------------------------------------------------------------------------
+# the discriminator's scores are what ranks
+# --------------------------------------------------------------------------
+
+
+def test_stubbed_discriminator_ranks_lowest_p_labeled_first():
+    X_labeled = np.zeros((3, 2), dtype=np.float32)
+    X = np.array([[0.5, 9.0], [-2.0, 0.0], [3.0, 1.0], [-2.0, 5.0], [0.0, 0.0], [-7.0, 1.0]],
+                 dtype=np.float32)
+    strategy = VAAL(random_state=0).fit(X_labeled)
+    _inject_stub(strategy, X)
+    # P(labeled) = sigmoid(X[:, 0]): lowest for -7, then the tie -2 (indices 1, 3), 0, 0.5, 3
+    assert strategy.rank(X).tolist() == [5, 1, 3, 4, 0, 2]
+    assert strategy.rank(X).tolist() == reference_ranking(-X[:, 0].astype(np.float64))
+    np.testing.assert_array_equal(strategy.transform(X), -X[:, :1].astype(np.float64))
+    for k in range(1, 7):
+        np.testing.assert_array_equal(strategy.query(X, k), strategy.rank(X)[:k])
+
+
+def test_stubbed_discriminator_random_pool_matches_reference():
+    rng = np.random.RandomState(3)
+    X = rng.randint(-3, 4, size=(40, 3)).astype(np.float32)  # many ties
+    strategy = VAAL(random_state=0).fit(rng.rand(5, 3))
+    _inject_stub(strategy, X)
+    assert strategy.rank(X).tolist() == reference_ranking(-X[:, 0].astype(np.float64))
+
+
+def test_transform_is_the_log_odds_of_the_trained_discriminator(clusters):
+    X_labeled, X_pool = clusters
+    strategy = VAAL(random_state=0, **TINY).fit(X_labeled)
+    scores = strategy.transform(X_pool)
+    assert scores.shape == (50, 1) and scores.dtype == np.float64
+    # recompute by hand from the exposed networks and the documented scaling
+    n_all = 90
+    mean = (X_labeled.sum(0) + X_pool.sum(0)) / n_all
+    both = np.vstack([X_labeled, X_pool])
+    scale = np.sqrt(np.mean((both - mean) ** 2))
+    x = torch.as_tensor(((X_pool - mean) / scale).astype(np.float32))
+    with torch.no_grad():
+        logits = strategy.discriminator_(strategy.vae_.encode(x)[0]).double().numpy()
+    np.testing.assert_allclose(scores[:, 0], -logits, rtol=1e-4, atol=1e-5)
+    assert strategy.rank(X_pool).tolist() == reference_ranking(scores[:, 0])
+
+
+# --------------------------------------------------------------------------
+# training does what the method is for
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_prefers_the_cluster_the_labeled_set_does_not_cover(clusters, seed):
+    X_labeled, X_pool = clusters
+    strategy = VAAL(hidden_units=16, n_epochs=10, batch_size=32, lr=1e-2, random_state=seed)
+    picks = strategy.fit(X_labeled).query(X_pool, batch_size=10)
+    assert np.sum(picks >= 40) >= 8  # random picks would give 2 on average
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_prefers_digits_the_labeled_set_lacks(digits_split, seed):
+    X_labeled, _, X_pool, y_pool = digits_split
+    picks = VAAL(n_epochs=5, random_state=seed).fit(X_labeled).query(X_pool, batch_size=50)
+    assert np.mean(y_pool >= 5) < 0.55
+    assert np.mean(y_pool[picks] >= 5) >= 0.8
+
+
+def test_losses_decrease(digits_split):
+    X_labeled, _, X_pool, _ = digits_split
+    strategy = VAAL(n_epochs=12, random_state=0).fit(X_labeled)
+    strategy.query(X_pool, 5)
+    curve = strategy.loss_curve_
+    assert set(curve) == {"reconstruction", "kl", "vae", "adversarial", "discriminator"}
+    assert all(values.shape == (12,) for values in curve.values())
+    np.testing.assert_allclose(curve["vae"], curve["reconstruction"] + curve["kl"])
+    assert curve["reconstruction"][-1] < 0.95 * curve["reconstruction"][0]
+    assert curve["discriminator"][-1] < 0.95 * curve["discriminator"][0]
+    # without the adversary, the whole β-VAE loss goes down
+    plain = VAAL(n_epochs=12, adversary_weight=0.0, random_state=0).fit(X_labeled)
+    plain.query(X_pool, 5)
+    assert plain.loss_curve_["vae"][-1] < 0.9 * plain.loss_curve_["vae"][0]
+
+
+def test_beta_weighs_the_kl_term(digits_split):
+    X_labeled, _, X_pool, _ = digits_split
+    curves = {}
+    for beta in (0.0, 1.0):
+        strategy = VAAL(n_epochs=4, beta=beta, random_state=0).fit(X_labeled)
+        strategy.query(X_pool, 5)
+        curves[beta] = strategy.loss_curve_
+    np.testing.assert_allclose(curves[0.0]["vae"], curves[0.0]["reconstruction"])
+    assert curves[0.0]["kl"][-1] > curves[1.0]["kl"][-1]  # no pull towards the prior
+
+
+# --------------------------------------------------------------------------
+# the networks: trained once per pool, kept, exposed
+# --------------------------------------------------------------------------
+
+
+def test_networks_are_trained_once_per_pool(clusters, monkeypatch):
+    X_labeled, X_pool = clusters
+    strategy = VAAL(random_state=0, **TINY).fit(X_labeled)
+    calls = []
+    train = strategy._train
+    monkeypatch.setattr(strategy, "_train", lambda *a: calls.append(1) or train(*a))
+    with pytest.raises(AttributeError, match="first query, rank, transform"):
+        strategy.vae_
+    ranking = strategy.rank(X_pool)
+    vae = strategy.vae_
+    for k in (1, 7, 50):
+        np.testing.assert_array_equal(strategy.query(X_pool, k), ranking[:k])
+    strategy.transform(X_pool.copy())  # same content: same networks
+    assert len(calls) == 1 and strategy.vae_ is vae
+    assert not strategy.vae_.training and not strategy.discriminator_.training
+    # another pool trains anew, and then the first one again
+    strategy.rank(X_pool[:30])
+    assert len(calls) == 2 and strategy.vae_ is not vae
+    np.testing.assert_array_equal(strategy.rank(X_pool), ranking)  # deterministic retraining
+    assert len(calls) == 3
+    # a changed training parameter retrains; refitting forgets
+    strategy.set_params(n_epochs=1).rank(X_pool)
+    assert len(calls) == 4
+    strategy.fit(X_labeled)
+    with pytest.raises(AttributeError):
+        strategy.discriminator_
+
+
+def test_a_changed_sample_retrains(clusters):
+    X_labeled, X_pool = clusters
+    strategy = VAAL(random_state=0, **TINY).fit(X_labeled)
+    strategy.rank(X_pool)
+    vae = strategy.vae_
+    X_changed = X_pool.copy()
+    X_changed[17, 3] += 1e-3
+    strategy.rank(X_changed)
+    assert strategy.vae_ is not vae
+
+
+def test_images_are_flattened(digits_split):
+    X_labeled, _, X_pool, _ = digits_split
+    flat = VAAL(random_state=0, **TINY).fit(X_labeled).rank(X_pool[:200])
+    images = VAAL(random_state=0, **TINY).fit(X_labeled.reshape(-1, 1, 8, 8))
+    np.testing.assert_array_equal(images.rank(X_pool[:200].reshape(-1, 1, 8, 8)), flat)
+    with pytest.raises(ValueError, match=r"16 values per sample.*has 64; pass a pool shaped"):
+        images.rank(np.zeros((5, 1, 4, 4), dtype=np.float32))
+
+
+# --------------------------------------------------------------------------
+# lazy ranking
+# --------------------------------------------------------------------------
+
+
+def test_lazy_rank_yields_rank_and_scores_added_samples_without_retraining(clusters):
+    X_labeled, X_pool = clusters
+    strategy = VAAL(random_state=0, **TINY).fit(X_labeled)
+    full = strategy.rank(X_pool)
+    scores = strategy.transform(X_pool)[:, 0]
+    trained = strategy._last_trained()
+    lazy = strategy.lazy_rank(X_pool)
+    np.testing.assert_array_equal(lazy.take(5), full[:5])
+    # a copy of the best remaining sample scores as it does (up to rounding, the
+    # batch differs): the two come next
+    best = int(full[5])
+    assert lazy.add(X_pool[[best]]).tolist() == [50]
+    copy_score = trained.score(X_pool[[best]], 32)[0]
+    np.testing.assert_allclose(copy_score, scores[best], rtol=1e-5, atol=1e-6)
+    assert sorted(lazy.take(2).tolist()) == [best, 50]
+    # training on another pool in between changes nothing for this ranking
+    strategy.rank(X_pool[:20])
+    assert strategy._last_trained() is not trained
+    new = X_pool[[3, 44]] + 0.01
+    assert lazy.add(new).tolist() == [51, 52]
+    all_scores = np.concatenate([scores, [copy_score], trained.score(new, 32)])
+    yielded = lazy.ranked.tolist()
+    rest = [i for i in reference_ranking(all_scores) if i not in yielded]
+    assert lazy.take(100).tolist() == rest
+    assert lazy.add(np.empty((0, 8))).tolist() == []
+    with pytest.raises(ValueError, match="8 features"):
+        lazy.add(np.zeros((2, 3)))
+
+
+def test_lazy_rank_without_added_samples_is_rank(clusters):
+    X_labeled, X_pool = clusters
+    strategy = VAAL(random_state=1, **TINY).fit(X_labeled)
+    lazy = strategy.lazy_rank(X_pool)
+    assert [next(lazy) for _ in range(3)] + lazy.take(100).tolist() == strategy.rank(
+        X_pool
+    ).tolist()
+
+
+# --------------------------------------------------------------------------
+# randomness
+# --------------------------------------------------------------------------
+
+
+def test_same_seed_same_ranking_different_seeds_differ(clusters):
+    X_labeled, X_pool = clusters
+    a = VAAL(random_state=7, **TINY).fit(X_labeled)
+    b = VAAL(random_state=7, **TINY).fit(X_labeled)
+    np.testing.assert_array_equal(a.rank(X_pool), b.rank(X_pool))
+    np.testing.assert_array_equal(a.transform(X_pool), b.transform(X_pool))
+    rankings = {
+        tuple(VAAL(random_state=s, **TINY).fit(X_labeled).rank(X_pool)) for s in range(4)
+    }
+    assert len(rankings) > 1
+
+
+def test_random_state_none_and_instances(clusters):
+    X_labeled, X_pool = clusters
+    strategy = VAAL(**TINY).fit(X_labeled)
+    ranking = strategy.rank(X_pool)
+    assert sorted(ranking.tolist()) == list(range(50))
+    np.testing.assert_array_equal(strategy.query(X_pool, 10), ranking[:10])  # cached
+    rs = VAAL(random_state=np.random.RandomState(0), **TINY).fit(X_labeled)
+    np.testing.assert_array_equal(rs.query(X_pool, 10), rs.rank(X_pool)[:10])
+
+
+def test_global_random_states_are_untouched(clusters):
+    X_labeled, X_pool = clusters
+    torch_state = torch.get_rng_state()
+    numpy_state = np.random.get_state()
+    VAAL(random_state=0, **TINY).fit(X_labeled).rank(X_pool)
+    assert torch.equal(torch.get_rng_state(), torch_state)
+    after = np.random.get_state()
+    assert after[0] == numpy_state[0] and np.array_equal(after[1], numpy_state[1])
+    assert after[2:] == numpy_state[2:]
+
+
+def test_caller_arrays_are_not_mutated(clusters):
+    X_labeled, X_pool = (A.copy() for A in clusters)
+    strategy = VAAL(random_state=0, **TINY).fit(X_labeled)
+    strategy.query(X_pool, 5)
+    strategy.lazy_rank(X_pool).add(X_pool[:2])
+    np.testing.assert_array_equal(X_labeled, clusters[0])
+    np.testing.assert_array_equal(X_pool, clusters[1])
+
+
+# --------------------------------------------------------------------------
+# no labeled set, estimators, ActiveLearner
+# --------------------------------------------------------------------------
+
+
+def test_without_labeled_set_ranks_like_random_sampling(clusters):
+    _, X_pool = clusters
+    for seed in (0, 4):
+        vaal = VAAL(prefit=True, random_state=seed)
+        random = RandomSampling(prefit=True, random_state=seed)
+        np.testing.assert_array_equal(vaal.rank(X_pool), random.rank(X_pool))
+        np.testing.assert_array_equal(vaal.transform(X_pool), random.transform(X_pool))
+        lazy_v, lazy_r = vaal.lazy_rank(X_pool), random.lazy_rank(X_pool)
+        np.testing.assert_array_equal(lazy_v.take(3), lazy_r.take(3))
+        lazy_v.add(X_pool[:4]), lazy_r.add(X_pool[:4])
+        np.testing.assert_array_equal(lazy_v.take(60), lazy_r.take(60))
+    with pytest.raises(AttributeError, match="after fit"):
+        VAAL(prefit=True).vae_
+
+
+def test_fit_needs_no_labels_and_ignores_them(clusters):
+    X_labeled, X_pool = clusters
+    without = VAAL(random_state=0, **TINY).fit(X_labeled)
+    with_y = VAAL(random_state=0, **TINY).fit(X_labeled, np.arange(40) % 3)
+    np.testing.assert_array_equal(without.rank(X_pool), with_y.rank(X_pool))
+    assert without.estimator_ is None and without.n_features_in_ == 8
+    np.testing.assert_array_equal(without.X_labeled_, X_labeled)
+
+
+def test_query_before_fit_raises(clusters):
+    with pytest.raises(NotFittedError):
+        VAAL(**TINY).query(clusters[1], 3)
+
+
+@pytest.fixture(scope="module")
+def digits_net():
+    X, y = load_digits(return_X_y=True)
+    net = make_skorch_classifier(64, 10, hidden_units=16, max_epochs=3)
+    return net.fit((X[:200] / 16.0).astype(np.float32), y[:200])
+
+
+def test_the_estimator_is_ignored(digits_split, digits_net):
+    X_labeled, y_labeled, X_pool, _ = digits_split
+    with_net = VAAL(digits_net, prefit=True, random_state=0, **TINY).fit(X_labeled, y_labeled)
+    without = VAAL(random_state=0, **TINY).fit(X_labeled)
+    np.testing.assert_array_equal(with_net.rank(X_pool), without.rank(X_pool))
+    assert with_net.estimator_ is None
+
+
+def test_inside_active_learner_with_a_skorch_net():
+    X, y = load_digits(return_X_y=True)
+    X = (X[:300] / 16.0).astype(np.float32)
+    net = make_skorch_classifier(64, 10, hidden_units=16, max_epochs=2)
+    learner = ActiveLearner(
+        net, VAAL(**TINY), initial_size=30, batch_size=20, budget=70, random_state=0
+    ).fit(X, y[:300])
+    assert len(learner.labeled_indices_) == 70
+    assert len(np.unique(learner.labeled_indices_)) == 70
+    assert isinstance(learner.strategy_, VAAL)
+    again = ActiveLearner(
+        clone(net), VAAL(**TINY), initial_size=30, batch_size=20, budget=70, random_state=0
+    ).fit(X, y[:300])
+    np.testing.assert_array_equal(learner.labeled_indices_, again.labeled_indices_)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_cuda_device(clusters):
+    X_labeled, X_pool = clusters
+    strategy = VAAL(device="cuda", random_state=0, **TINY).fit(X_labeled)
+    ranking = strategy.rank(X_pool)
+    assert sorted(ranking.tolist()) == list(range(50))
+    assert next(strategy.vae_.parameters()).is_cuda
+    np.testing.assert_array_equal(strategy.query(X_pool, 10), ranking[:10])
+
+
+# --------------------------------------------------------------------------
+# errors
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        (dict(latent_dim=0), "latent_dim"),
+        (dict(hidden_units="wide"), "hidden_units"),
+        (dict(beta=-1.0), "beta"),
+        (dict(adversary_weight=-0.5), "adversary_weight"),
+        (dict(n_epochs=0), "n_epochs"),
+        (dict(batch_size=0), "batch_size"),
+        (dict(lr=0.0), "lr"),
+        (dict(random_state="zero"), "random_state"),
+    ],
+)
+def test_invalid_parameters(clusters, params, match):
+    with pytest.raises(InvalidParameterError, match=match):
+        VAAL(**params).fit(clusters[0])
+
+
+@pytest.mark.parametrize("hidden_units", [(), (16, 0), (16, 2.5), [True]])
+def test_invalid_hidden_units(clusters, hidden_units):
+    with pytest.raises(ValueError, match=r"hidden_units=.* positive int"):
+        VAAL(hidden_units=hidden_units).fit(clusters[0])
+
+
+def test_invalid_device(clusters):
+    strategy = VAAL(device="tpu", **TINY).fit(clusters[0])
+    with pytest.raises(ValueError, match="device='tpu'"):
+        strategy.query(clusters[1], 3)
+
+
+def test_pool_with_other_features_raises(clusters):
+    strategy = VAAL(**TINY).fit(clusters[0])
+    with pytest.raises(ValueError, match="8 features"):
+        strategy.query(np.zeros((5, 3)), 2)
+
+
+@parametrize_with_checks(
+    [VAAL(random_state=0, latent_dim=2, hidden_units=8, n_epochs=1, batch_size=16)]
+)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
