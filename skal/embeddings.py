@@ -7,6 +7,8 @@ iterator). Nothing of size ``n_samples × n_hidden × n_classes`` is built unles
 :func:`gradient_embedding` is asked for the dense form.
 """
 
+from contextlib import contextmanager
+
 import numpy as np
 from sklearn.linear_model._base import LinearClassifierMixin
 from sklearn.neural_network import MLPClassifier
@@ -25,6 +27,32 @@ def _is_skorch_net(estimator):
     except ImportError:  # pragma: no cover - skorch is a hard dependency
         return False
     return isinstance(estimator, NeuralNet)
+
+
+@contextmanager
+def _net_state_kept(estimator):
+    """Leave a skorch net (or a Pipeline ending in one) as it was given.
+
+    skorch's inference puts the module in eval mode and leaves it there, and
+    each torch ``DataLoader`` iterator draws a seed from the global torch
+    generator: the train/eval mode of every submodule and the global CPU
+    generator are restored on exit, even after an error. Other estimators
+    pass through untouched.
+    """
+    net = estimator[-1] if isinstance(estimator, Pipeline) else estimator
+    module = getattr(net, "module_", None) if _is_skorch_net(net) else None
+    if module is None:
+        yield
+        return
+    import torch
+
+    modes = [(m, m.training) for m in module.modules()]
+    try:
+        with torch.random.fork_rng(devices=[]):
+            yield
+    finally:
+        for m, training in modes:
+            m.training = training
 
 
 def _name(estimator):

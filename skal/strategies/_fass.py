@@ -5,12 +5,11 @@ from numbers import Integral, Real
 import numpy as np
 
 from ..base import _SHARED_PARAMS_DOC, BaseStrategy
-from ..embeddings import penultimate_embedding, predict_proba
+from ..embeddings import _net_state_kept, penultimate_embedding, predict_proba
 from ..selection._ranking import LazyRankingMixin, ScoreRanking
 from ..selection._submodular import FacilityLocationRanking
 from ..utils._sklearn_compat import Interval, StrOptions
 from ._embedding_base import BaseEmbeddingStrategy
-from ._seed import _modes_restored
 from ._uncertainty import EntropySampling, LeastConfidence, MarginSampling
 
 __all__ = ["FASS"]
@@ -189,7 +188,7 @@ class FASS(BaseStrategy):
         return _UNCERTAINTY[self.uncertainty]()._uncertainty(proba)
 
     def _points(self, X, estimator, offset=0):
-        with _modes_restored(estimator):
+        with _net_state_kept(estimator):
             return X, predict_proba(estimator, X, purpose="FASS")
 
     def _ranking(self, points, estimator):
@@ -201,7 +200,7 @@ class FASS(BaseStrategy):
     # -- helpers of the ranking ----------------------------------------------------
 
     def _embed(self, estimator, X):
-        with _modes_restored(estimator):
+        with _net_state_kept(estimator):
             return penultimate_embedding(estimator, X, layer=self.layer)
 
     def _labeled_coverage(self, estimator, n_classes):

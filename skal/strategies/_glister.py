@@ -1,7 +1,6 @@
 """GLISTER-ACTIVE: greedy bi-level selection with a one-step Taylor approximation."""
 
 from collections import namedtuple
-from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
@@ -12,7 +11,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _num_samples, check_consistent_length, column_or_1d
 
 from ..base import _SHARED_PARAMS_DOC
-from ..embeddings import _embedding, _is_skorch_net, predict_proba
+from ..embeddings import _embedding, _is_skorch_net, _net_state_kept, predict_proba
 from ..exceptions import EmbeddingError
 from ..selection._ranking import LazyRankingMixin
 from ..utils._device import resolve_device
@@ -404,29 +403,6 @@ class GLISTER(BaseEmbeddingStrategy):
             "estimator has no matching classes_, and they are not integers in "
             f"[0, {n_classes}). Encode the labels as 0..{n_classes - 1}."
         )
-
-
-@contextmanager
-def _net_state_kept(estimator):
-    """Leave a skorch net as it was: train/eval modes and torch's global RNG.
-
-    skorch's inference puts the module in eval mode and leaves it there, and
-    each torch ``DataLoader`` iterator draws a seed from the global generator.
-    """
-    net = estimator[-1] if isinstance(estimator, Pipeline) else estimator
-    module = getattr(net, "module_", None) if _is_skorch_net(net) else None
-    if module is None:
-        yield
-        return
-    import torch
-
-    modes = [(m, m.training) for m in module.modules()]
-    try:
-        with torch.random.fork_rng(devices=[]):
-            yield
-    finally:
-        for m, training in modes:
-            m.training = training
 
 
 # --------------------------------------------------------------------------

@@ -8,7 +8,6 @@ embedding, and are what :class:`~skal.ActiveLearner` runs as its
 ``initial_strategy``: ``strategy.fit(X).query(X, initial_size)``.
 """
 
-from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
@@ -18,7 +17,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ..base import BaseStrategy
-from ..embeddings import penultimate_embedding
+from ..embeddings import _net_state_kept, penultimate_embedding
 from ..selection import KCenterGreedyRanking
 from ..selection._submodular import FacilityLocationRanking
 from ..utils._sklearn_compat import HasMethods, Interval
@@ -44,27 +43,6 @@ _SEED_PARAMS_DOC = """estimator : estimator object, default=None
         output. A *fitted* classifier, e.g. a pre-trained skorch net: its
         penultimate-layer embedding (:func:`skal.embeddings.penultimate_embedding`).
         It is never fitted nor modified by the strategy."""
-
-
-@contextmanager
-def _modes_restored(estimator):
-    """Restore the train/eval mode of every submodule of a skorch net afterwards.
-
-    skorch leaves its module in eval mode after inference; the caller's net
-    should come back as it was given.
-    """
-    net = estimator[-1] if hasattr(estimator, "steps") else estimator
-    module = getattr(net, "module_", None)
-    modes = (
-        [(m, m.training) for m in module.modules()]
-        if isinstance(module, torch.nn.Module)
-        else []
-    )
-    try:
-        yield
-    finally:
-        for m, training in modes:
-            m.training = training
 
 
 class _BaseSeedStrategy(BaseStrategy):
@@ -100,7 +78,7 @@ class _BaseSeedStrategy(BaseStrategy):
                 if hasattr(Z, "toarray"):
                     Z = Z.toarray()
             else:
-                with _modes_restored(embedding):
+                with _net_state_kept(embedding):
                     Z = penultimate_embedding(embedding, X)
             Z = np.asarray(Z)
             Z = Z.reshape(Z.shape[0], -1)
