@@ -14,10 +14,10 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _num_samples, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 
 from .selection._ranking import LazyRankingMixin
-from .utils._sklearn_compat import HasMethods, _fit_context, validate_data
+from .utils._sklearn_compat import HasMethods, _fit_context, _num_samples, validate_data
 
 __all__ = ["BaseStrategy"]
 
@@ -315,12 +315,18 @@ class BaseStrategy(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
 
 
 class _StrategyRanking(LazyRankingMixin):
-    """A lazy ranking whose ``add`` takes raw samples, embedded by the strategy."""
+    """A lazy ranking whose ``add`` takes raw samples, embedded by the strategy.
 
-    def __init__(self, strategy, estimator, ranking):
+    ``points(X_new, offset)`` turns validated new samples into what the
+    ranking's ``add`` takes; by default the strategy's ``_points`` with the
+    ranking's estimator.
+    """
+
+    def __init__(self, strategy, estimator, ranking, points=None):
         self._strategy = strategy
         self._estimator = estimator
         self._ranking = ranking
+        self._new_points = points
 
     n_points = property(lambda self: self._ranking.n_points, doc="Pool size.")
     ranked = property(lambda self: self._ranking.ranked, doc="Indices yielded so far.")
@@ -337,5 +343,7 @@ class _StrategyRanking(LazyRankingMixin):
         except TypeError:
             pass  # _validate_pool says what is wrong with X_new
         X_new, _ = self._strategy._validate_pool(X_new)
+        if self._new_points is not None:
+            return self._ranking.add(self._new_points(X_new, self.n_points))
         points = self._strategy._points(X_new, self._estimator, offset=self.n_points)
         return self._ranking.add(points)

@@ -10,13 +10,11 @@ iterator). Nothing of size ``n_samples × n_hidden × n_classes`` is built unles
 from contextlib import contextmanager
 
 import numpy as np
-from sklearn.linear_model._base import LinearClassifierMixin
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
-from sklearn.utils.validation import _num_samples
 
 from .exceptions import EmbeddingError
-from .utils._sklearn_compat import ACTIVATIONS
+from .utils._sklearn_compat import ACTIVATIONS, LinearClassifierMixin, _num_samples
 
 __all__ = ["predict_proba", "penultimate_embedding", "gradient_embedding"]
 

@@ -16,7 +16,6 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model._base import LinearClassifierMixin
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
 
@@ -24,7 +23,7 @@ from ..base import _SHARED_PARAMS_DOC, BaseStrategy
 from ..embeddings import _is_skorch_net
 from ..exceptions import EmbeddingError
 from ..selection._ranking import ScoreRanking
-from ..utils._sklearn_compat import Interval
+from ..utils._sklearn_compat import Interval, LinearClassifierMixin
 
 __all__ = ["AdversarialBIM", "AdversarialDeepFool"]
 

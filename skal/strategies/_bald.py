@@ -7,14 +7,13 @@ from numbers import Integral
 import numpy as np
 import torch
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import _num_samples
 from torch import nn
 
 from ..base import _SHARED_PARAMS_DOC, BaseStrategy
 from ..embeddings import _is_skorch_net
 from ..exceptions import EmbeddingError
 from ..selection._ranking import LazyRankingMixin, ScoreRanking
-from ..utils._sklearn_compat import Interval
+from ..utils._sklearn_compat import Interval, _num_samples
 
 __all__ = ["BALD", "BatchBALD"]
 

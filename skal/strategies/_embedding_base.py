@@ -39,7 +39,7 @@ class BaseEmbeddingStrategy(BaseStrategy):
         self.random_state = random_state
 
     def _check_estimator(self, estimator):
-        from sklearn.linear_model._base import LinearClassifierMixin
+        from ..utils._sklearn_compat import LinearClassifierMixin
         from sklearn.neural_network import MLPClassifier
         from sklearn.pipeline import Pipeline
 

@@ -8,14 +8,14 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _num_samples, check_consistent_length, column_or_1d
+from sklearn.utils.validation import check_consistent_length, column_or_1d
 
 from ..base import _SHARED_PARAMS_DOC
 from ..embeddings import _embedding, _is_skorch_net, _net_state_kept, predict_proba
 from ..exceptions import EmbeddingError
 from ..selection._ranking import LazyRankingMixin
 from ..utils._device import resolve_device
-from ..utils._sklearn_compat import Interval, StrOptions, validate_data
+from ..utils._sklearn_compat import Interval, StrOptions, _num_samples, validate_data
 from ._embedding_base import _DEVICE_DOC, BaseEmbeddingStrategy
 
 # What the forward pass gives for a set of samples: the input of the last

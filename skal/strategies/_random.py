@@ -2,10 +2,10 @@
 
 import numpy as np
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import _num_samples
 
 from ..base import BaseStrategy
 from ..selection._ranking import ScoreRanking
+from ..utils._sklearn_compat import _num_samples
 
 
 class RandomSampling(BaseStrategy):

@@ -21,12 +21,11 @@ from numbers import Integral
 import numpy as np
 from sklearn.base import clone
 from sklearn.utils import check_random_state, get_tags
-from sklearn.utils.validation import _num_samples
 
 from ..base import BaseStrategy
 from ..embeddings import predict_proba
 from ..selection._ranking import LazyRankingMixin, ScoreRanking
-from ..utils._sklearn_compat import HasMethods, Interval, StrOptions
+from ..utils._sklearn_compat import HasMethods, Interval, StrOptions, _num_samples
 from ._uncertainty import EntropySampling, LeastConfidence, MarginSampling
 
 __all__ = ["PartitionedStrategy", "ProxyPrefilter", "SubsetSampling"]

@@ -6,14 +6,13 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import _num_samples
 from torch import nn
 from torch.nn import functional as F
 
-from ..base import BaseStrategy
-from ..selection._ranking import LazyRankingMixin, ScoreRanking
+from ..base import BaseStrategy, _StrategyRanking
+from ..selection._ranking import ScoreRanking
 from ..utils._device import resolve_device
-from ..utils._sklearn_compat import Interval
+from ..utils._sklearn_compat import Interval, _num_samples
 
 __all__ = ["VAAL"]
 
@@ -273,7 +272,19 @@ class VAAL(BaseStrategy):
     def lazy_rank(self, X):
         X, estimator = self._validate_pool(X)
         trained = self._trained(X)
-        return _VAALRanking(self, trained, ScoreRanking(self._scores(trained, X)))
+
+        def new_points(X_new, offset):  # scored by the pool's networks, no retraining
+            if trained is not None:
+                n_features = trained.mean.shape[0]
+                if int(np.prod(X_new.shape[1:])) != n_features:
+                    raise ValueError(
+                        f"X_new of shape {X_new.shape} does not have the {n_features} "
+                        "values per sample of the pool."
+                    )
+            return self._scores(trained, X_new, offset=offset)
+
+        ranking = ScoreRanking(self._scores(trained, X))
+        return _StrategyRanking(self, None, ranking, points=new_points)
 
     lazy_rank.__doc__ = BaseStrategy.lazy_rank.__doc__
 
@@ -512,37 +523,3 @@ class _TrainedVAAL:
                 logits = self.discriminator(self.vae.encode(x)[0])
                 out[start:start + step] = -logits.double().cpu().numpy()
         return out
-
-
-class _VAALRanking(LazyRankingMixin):
-    """A lazy ranking whose ``add`` scores new samples with the pool's networks."""
-
-    def __init__(self, strategy, trained, ranking):
-        self._strategy = strategy
-        self._trained = trained
-        self._ranking = ranking
-
-    n_points = property(lambda self: self._ranking.n_points, doc="Pool size.")
-    ranked = property(lambda self: self._ranking.ranked, doc="Indices yielded so far.")
-
-    def take(self, k):
-        """The next ``k`` indices (fewer if the pool runs out)."""
-        return self._ranking.take(k)
-
-    def add(self, X_new):
-        """Add samples, scored without retraining; returns the indices they get."""
-        try:
-            if _num_samples(X_new) == 0:
-                return np.empty(0, dtype=np.intp)
-        except TypeError:
-            pass  # _validate_pool says what is wrong with X_new
-        X_new, _ = self._strategy._validate_pool(X_new)
-        if self._trained is not None:
-            n_features = self._trained.mean.shape[0]
-            if int(np.prod(X_new.shape[1:])) != n_features:
-                raise ValueError(
-                    f"X_new of shape {X_new.shape} does not have the {n_features} "
-                    "values per sample of the pool."
-                )
-        scores = self._strategy._scores(self._trained, X_new, offset=self.n_points)
-        return self._ranking.add(scores)

@@ -5,6 +5,7 @@ single module keeps any future adaptation in one file.
 """
 
 from sklearn.base import _fit_context
+from sklearn.linear_model._base import LinearClassifierMixin
 from sklearn.neural_network._base import ACTIVATIONS
 from sklearn.utils._param_validation import (
     HasMethods,
@@ -14,16 +15,18 @@ from sklearn.utils._param_validation import (
     StrOptions,
     validate_params,
 )
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import _num_samples, validate_data
 
 __all__ = [
     "ACTIVATIONS",
     "HasMethods",
     "Hidden",
     "Interval",
+    "LinearClassifierMixin",
     "RealNotInt",
     "StrOptions",
     "_fit_context",
+    "_num_samples",
     "validate_data",
     "validate_params",
 ]
