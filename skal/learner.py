@@ -291,7 +291,8 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 raise ValueError(
                     "Every sample of y is marked -1 (unlabeled); there is nothing to "
                     "train on. Label a first batch, e.g. the first "
-                    "RandomSampling(prefit=True).query(X, batch_size=k) picks."
+                    "FacilityLocationSampling(prefit=True).query(X, batch_size=k) picks "
+                    "(a seed set that covers X) or RandomSampling's."
                 )
             budget = initial.size
         else:

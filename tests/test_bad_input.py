@@ -681,7 +681,7 @@ def test_learner_every_sample_unlabeled(data):
     raises_untouched(
         ValueError,
         r"Every sample of y is marked -1 \(unlabeled\); there is nothing to train on\. "
-        r"Label a first batch.*RandomSampling",
+        r"Label a first batch.*FacilityLocationSampling\(prefit=True\)\.query.*RandomSampling",
         lambda: ActiveLearner(LogisticRegression()).fit(X, y_none),
         X,
         y_none,
