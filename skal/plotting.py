@@ -126,12 +126,28 @@ def _nan_mean_std(values, axis=None):
         return np.nanmean(values, axis=axis), np.nanstd(values, axis=axis)
 
 
-def _strategy_colors(names, baseline):
-    """The same color for a strategy in every figure; the baseline in gray."""
+def _strategy_styles(names, baseline):
+    """The same color and line style for a strategy in every figure; the baseline in gray.
+
+    Ten colors, then the same ten dash-dotted, then dotted: up to 30 strategies
+    stay distinguishable.
+    """
     others = [name for name in names if name != baseline]
-    colors = {name: f"C{i % 10}" for i, name in enumerate(others)}
-    colors[baseline] = _BASELINE_STYLE["color"]
-    return colors
+    linestyles = ("-", "-.", ":")
+    styles = {
+        name: {"color": f"C{i % 10}", "linestyle": linestyles[(i // 10) % 3]}
+        for i, name in enumerate(others)
+    }
+    styles[baseline] = dict(_BASELINE_STYLE)
+    return styles
+
+
+def _legend(ax, n_entries, loc):
+    """A legend inside the axes, or beside them when it would cover the data."""
+    if n_entries > 8:
+        return ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small",
+                         frameon=False)
+    return ax.legend(loc=loc, fontsize="small")
 
 
 def _new_axes(figsize):
@@ -222,11 +238,11 @@ def plot_learning_curves(comparison, ax=None):
     if ax is None:
         ax = _new_axes((7.0, 4.5))
 
-    colors = _strategy_colors(names, baseline)
+    styles = _strategy_styles(names, baseline)
     markersize = 4 if len(n_labeled) <= 25 else 0
     for name in names:
         mean, std = _nan_mean_std(scores[name], axis=0)
-        style = _BASELINE_STYLE if name == baseline else {"color": colors[name]}
+        style = styles[name]
         (line,) = ax.plot(
             n_labeled, mean, marker="o", markersize=markersize, linewidth=1.6,
             label=name, zorder=3 if name == baseline else 2, **style,
@@ -246,7 +262,7 @@ def plot_learning_curves(comparison, ax=None):
     ax.set_xlabel("number of labeled samples")
     ax.set_ylabel(f"test {comparison.scoring}")
     ax.grid(alpha=0.3)
-    ax.legend(loc="lower right", fontsize="small")
+    _legend(ax, len(names), "lower right")
     return ax
 
 
@@ -332,17 +348,17 @@ def plot_labeling_efficiency(comparison, ax=None):
     if ax is None:
         ax = _new_axes((7.0, 4.5))
 
-    colors = _strategy_colors(names, baseline)
+    styles = _strategy_styles(names, baseline)
     for name, (targets, efficiency) in curves.items():
         label = name if targets.size else f"{name} (no finite value)"
         ax.plot(targets, efficiency, marker="o", markersize=4 if targets.size <= 30 else 0,
-                linewidth=1.6, color=colors[name], label=label)
+                linewidth=1.6, label=label, **styles[name])
     ax.axhline(1.0, linewidth=1.4, label=f"{baseline} (baseline)", zorder=1, **_BASELINE_STYLE)
     ax.set_title(f"Labeling efficiency (above 1: fewer labels than {baseline})")
     ax.set_xlabel(f"target test {comparison.scoring}")
     ax.set_ylabel("labeling efficiency vs random (×)")
     ax.grid(alpha=0.3)
-    ax.legend(loc="best", fontsize="small")
+    _legend(ax, len(curves) + 1, "best")
     return ax
 
 

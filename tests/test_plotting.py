@@ -367,3 +367,25 @@ def test_saving_leaves_the_backend_alone(tmp_path, comparison):
     backend = matplotlib.get_backend()
     save_comparison_plots(comparison, tmp_path)
     assert matplotlib.get_backend() == backend
+
+
+@pytest.mark.parametrize("plot", [plot_learning_curves, plot_labeling_efficiency])
+def test_many_strategies_stay_distinguishable_and_the_legend_leaves_the_data(plot, ax):
+    names = ["RandomSampling"] + [f"Strategy{i}" for i in range(13)]
+    comparison = make_comparison(names=names)
+    plot(comparison, ax=ax)
+    lines = [line for line in ax.get_lines() if not line.get_label().startswith("_")]
+    others = [line for line in lines if not line.get_label().startswith("RandomSampling")]
+    assert len(others) == 13
+    styles = {(to_rgba(line.get_color()), line.get_linestyle()) for line in others}
+    assert len(styles) == 13  # no two strategies look alike
+    legend = ax.get_legend()
+    assert len(legend.get_texts()) == len(lines)
+    anchor = legend.get_bbox_to_anchor().transformed(ax.transAxes.inverted())
+    assert anchor.x0 > 1.0  # beside the axes, not over the curves
+
+
+def test_few_strategies_keep_the_legend_inside(comparison, ax):
+    plot_learning_curves(comparison, ax=ax)
+    anchor = ax.get_legend().get_bbox_to_anchor().transformed(ax.transAxes.inverted())
+    assert anchor.x0 <= 0.0 + 1e-9
