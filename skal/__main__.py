@@ -132,7 +132,7 @@ def _compare(args):
 
     import torch
 
-    from skal import ActiveLearner
+    from skal import ActiveLearner, DispersionSampling, FacilityLocationSampling
     from skal.model_selection import compare_strategies, resolve_strategy
     from skal.plotting import save_comparison_plots
     from skal.toy import make_skorch_classifier
@@ -162,9 +162,11 @@ def _compare(args):
             X.shape[1], n_classes, hidden_units=args.hidden, max_epochs=args.epochs,
             optimizer=torch.optim.Adam, lr=0.01, module__dropout=dropout,
         )
+    seed_set = {"random": None, "facility-location": FacilityLocationSampling(),
+                "dispersion": DispersionSampling()}[args.initial_strategy]
     learner = ActiveLearner(
         estimator, batch_size=args.batch_size, initial_size=args.initial_size,
-        budget=args.budget,
+        initial_strategy=seed_set, budget=args.budget,
     )
     split = dict(cv=args.cv) if args.cv else dict(X_test=X_test, y_test=y_test)
     if args.cv:
@@ -285,6 +287,11 @@ def _parser():
     compare.add_argument("--cv", type=int, default=None,
                          help="cross-validation folds instead of the fixed test split")
     compare.add_argument("--initial-size", type=int, default=20, help="default: 20")
+    compare.add_argument("--initial-strategy", default="random",
+                         choices=("random", "facility-location", "dispersion"),
+                         help="how the initial labeled set is chosen before any label: "
+                         "uniformly at random, or a seed set covering the pool "
+                         "(default: random)")
     compare.add_argument("--batch-size", type=int, default=20, help="default: 20")
     compare.add_argument("--budget", type=int, default=200, help="total labels (default: 200)")
     compare.add_argument("--pool-size", type=int, default=10000,

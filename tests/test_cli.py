@@ -80,6 +80,24 @@ def test_compare_writes_tables_and_plots(tmp_path, capsys):
         assert (tmp_path / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
 
 
+def test_compare_seed_set_initial_strategy(tmp_path, capsys):
+    import csv
+
+    def round0_scores(initial_strategy):
+        out = tmp_path / initial_strategy
+        status = main(["compare", "--strategies", "entropy", "--trials", "1",
+                       "--budget", "40", "--epochs", "2", "--initial-strategy",
+                       initial_strategy, "--output", str(out)])
+        assert status == 0
+        with open(out / "rounds.csv") as f:
+            return {r["strategy"]: r["score"] for r in csv.DictReader(f) if r["round"] == "0"}
+
+    random_start, seed_set_start = round0_scores("random"), round0_scores("facility-location")
+    # one initial set per trial, shared by the strategies; the option changes it
+    assert len(set(random_start.values())) == len(set(seed_set_start.values())) == 1
+    assert random_start != seed_set_start
+
+
 def test_compare_bad_names_list_the_valid_ones(tmp_path, capsys):
     assert main(["compare", "--strategies", "bogus", "--output", str(tmp_path)]) == 2
     err = capsys.readouterr().err
@@ -103,7 +121,8 @@ def test_compare_help_is_complete(capsys):
         main(["compare", "--help"])
     text = capsys.readouterr().out
     for option in ("--dataset", "--data-home", "--strategies", "--model", "--trials", "--cv",
-                   "--budget", "--batch-size", "--initial-size", "--n-jobs", "--seed",
+                   "--budget", "--batch-size", "--initial-size", "--initial-strategy",
+                   "--dropout", "--n-jobs", "--seed",
                    "--output", "--verbose"):
         assert option in text
 
