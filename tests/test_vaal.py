@@ -430,3 +430,71 @@ def test_pool_with_other_features_raises(clusters):
 )
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
+
+
+# -- architecture="conv": the paper's convolutional VAE, for images ------------------
+
+
+def _stripes(n, rng, top):
+    """8×8 one-channel images, bright in the top or bottom half, plus noise."""
+    X = rng.rand(n, 1, 8, 8).astype(np.float32) * 0.3
+    if top:
+        X[:, :, :4, :] += 1.0
+    else:
+        X[:, :, 4:, :] += 1.0
+    return X
+
+
+@pytest.fixture(scope="module")
+def stripes():
+    rng = np.random.RandomState(0)
+    X_labeled = _stripes(40, rng, top=True)  # only top-bright images are labeled
+    X_pool = np.concatenate([_stripes(40, rng, top=True), _stripes(40, rng, top=False)])
+    return X_labeled, X_pool
+
+
+def test_conv_vae_shapes():
+    from skal.strategies._vaal import _ConvVAE
+
+    vae = _ConvVAE((3, 8, 12), [4, 6], latent_dim=5)
+    x = torch.randn(7, 3 * 8 * 12)
+    mu, logvar = vae.encode(x)
+    assert mu.shape == logvar.shape == (7, 5)
+    assert vae.decode(mu).shape == (7, 3 * 8 * 12)
+    assert any(isinstance(m, torch.nn.Conv2d) for m in vae.modules())
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_conv_prefers_the_images_the_labeled_set_does_not_cover(stripes, seed):
+    X_labeled, X_pool = stripes
+    strategy = VAAL(architecture="conv", hidden_units=(8, 16), latent_dim=4, n_epochs=20,
+                    batch_size=16, lr=1e-3, random_state=seed).fit(X_labeled)
+    picks = strategy.query(X_pool, batch_size=10)
+    assert np.sum(picks >= 40) >= 8  # bottom-bright images come first
+    assert isinstance(strategy.vae_.encoder[0], torch.nn.Conv2d)
+    np.testing.assert_array_equal(picks, strategy.rank(X_pool)[:10])
+
+
+def test_conv_same_seed_same_ranking(stripes):
+    X_labeled, X_pool = stripes
+    params = dict(architecture="conv", hidden_units=(4,), latent_dim=2, n_epochs=2,
+                  batch_size=16, random_state=3)
+    first = VAAL(**params).fit(X_labeled).rank(X_pool)
+    np.testing.assert_array_equal(first, VAAL(**params).fit(X_labeled).rank(X_pool))
+
+
+@pytest.mark.parametrize(
+    "shape, hidden_units",
+    [((20, 64), (8,)), ((20, 1, 6, 8), (8, 8)), ((20, 1, 8, 7), (8,))],
+)
+def test_conv_needs_images_of_divisible_size(shape, hidden_units):
+    X = np.zeros(shape, dtype=np.float32)
+    with pytest.raises(ValueError, match=r"architecture='conv' needs images of shape"):
+        VAAL(architecture="conv", hidden_units=hidden_units).fit(X)
+
+
+def test_conv_pool_must_have_the_labeled_image_shape(stripes):
+    X_labeled, X_pool = stripes
+    strategy = VAAL(architecture="conv", hidden_units=(4,), n_epochs=1).fit(X_labeled)
+    with pytest.raises(ValueError, match="shaped like the labeled set"):
+        strategy.query(X_pool.reshape(len(X_pool), 1, 4, 16), batch_size=2)

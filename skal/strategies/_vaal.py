@@ -12,7 +12,7 @@ from torch.nn import functional as F
 from ..base import BaseStrategy, _StrategyRanking
 from ..selection._ranking import ScoreRanking
 from ..utils._device import resolve_device
-from ..utils._sklearn_compat import Interval, _num_samples
+from ..utils._sklearn_compat import Interval, StrOptions, _num_samples
 
 __all__ = ["VAAL"]
 
@@ -48,8 +48,18 @@ class VAAL(BaseStrategy):
 
     hidden_units : int or tuple of int, default=(256,)
         Widths of the hidden layers of the encoder (the decoder mirrors
-        them). The discriminator has two hidden layers as wide as the widest
-        of these.
+        them): units of the linear layers with ``architecture="mlp"``,
+        channels of the convolutions with ``"conv"`` (e.g. ``(32, 64)``).
+        The discriminator has two hidden layers as wide as the widest of
+        these.
+
+    architecture : {"mlp", "conv"}, default="mlp"
+        The VAE's encoder and decoder. ``"mlp"``: linear layers on flattened
+        inputs, for any input shape. ``"conv"``: for images of shape
+        ``(n, C, H, W)``, as in the paper: one 4×4 convolution of stride 2
+        per entry of ``hidden_units`` (each halves ``H`` and ``W``, which
+        must therefore be divisible by ``2 ** len(hidden_units)``), mirrored
+        by transposed convolutions in the decoder.
 
     beta : float, default=1.0
         Weight of the KL divergence in the β-VAE loss.
@@ -129,9 +139,9 @@ class VAAL(BaseStrategy):
     ``lazy_rank(X).add(X_new)`` scores the new samples with the networks
     trained on ``X``, without retraining.
 
-    **Model.** Inputs are flattened (images of shape ``(n, C, H, W)``
-    become vectors of ``C·H·W`` features: the networks are MLPs), centered
-    per feature and divided by one overall standard deviation (computed on
+    **Model.** With ``architecture="mlp"`` inputs are flattened (images
+    of shape ``(n, C, H, W)`` become vectors of ``C·H·W`` features); with
+    ``"conv"`` the encoder sees the images. Inputs are centered per feature and divided by one overall standard deviation (computed on
     the labeled set and the pool), so that features keep their relative
     scale. The VAE's loss per sample is ``(‖x − x̂‖² + β·KL(q(z|x) ‖ N(0,
     I))) / n_features + λ·BCE(D(μ(x)), labeled)`` for labeled and pool
@@ -196,6 +206,7 @@ class VAAL(BaseStrategy):
         **BaseStrategy._parameter_constraints,
         "latent_dim": [Interval(Integral, 1, None, closed="left")],
         "hidden_units": [Interval(Integral, 1, None, closed="left"), tuple, list],
+        "architecture": [StrOptions({"mlp", "conv"})],
         "beta": [Interval(Real, 0, None, closed="left")],
         "adversary_weight": [Interval(Real, 0, None, closed="left")],
         "n_epochs": [Interval(Integral, 1, None, closed="left")],
@@ -213,6 +224,7 @@ class VAAL(BaseStrategy):
         prefit=False,
         latent_dim=32,
         hidden_units=(256,),
+        architecture="mlp",
         beta=1.0,
         adversary_weight=1.0,
         n_epochs=1,
@@ -224,6 +236,7 @@ class VAAL(BaseStrategy):
         super().__init__(estimator=estimator, prefit=prefit)
         self.latent_dim = latent_dim
         self.hidden_units = hidden_units
+        self.architecture = architecture
         self.beta = beta
         self.adversary_weight = adversary_weight
         self.n_epochs = n_epochs
@@ -236,6 +249,7 @@ class VAAL(BaseStrategy):
 
     def _fit(self, X, y):
         self._hidden_widths()  # fail at fit, not at the first query
+        self._image_shape(X)
         self.X_labeled_ = X
         # created here so that training later fills it without changing __dict__
         self._trained_cache = {}
@@ -309,6 +323,20 @@ class VAAL(BaseStrategy):
             )
         return [int(w) for w in widths]
 
+    def _image_shape(self, X):
+        """``(C, H, W)`` for the conv VAE (None for the MLP); a clear error if unfit."""
+        if self.architecture != "conv":
+            return None
+        n_halvings = len(self._hidden_widths())
+        if X.ndim != 4 or X.shape[2] % 2**n_halvings or X.shape[3] % 2**n_halvings:
+            raise ValueError(
+                f"architecture='conv' needs images of shape (n, C, H, W) with H and W "
+                f"divisible by 2**len(hidden_units) = {2**n_halvings}; got X of shape "
+                f"{X.shape}. Reshape the images, use fewer hidden_units, or use "
+                "architecture='mlp', which takes any shape."
+            )
+        return tuple(int(d) for d in X.shape[1:])
+
     def _trained(self, X):
         """The networks for pool ``X``: trained now, or cached. None without labels."""
         X_labeled = getattr(self, "X_labeled_", None)
@@ -316,7 +344,9 @@ class VAAL(BaseStrategy):
             return None
         n_labeled_features = int(np.prod(X_labeled.shape[1:]))
         n_features = int(np.prod(X.shape[1:]))
-        if n_features != n_labeled_features:
+        if n_features != n_labeled_features or (
+            self.architecture == "conv" and X.shape[1:] != X_labeled.shape[1:]
+        ):
             raise ValueError(
                 f"X of shape {X.shape} has {n_features} values per sample, but the "
                 f"labeled set given to fit, of shape {X_labeled.shape}, has "
@@ -347,6 +377,7 @@ class VAAL(BaseStrategy):
     def _train(self, X_labeled, X_pool):
         device = resolve_device(self.device)
         widths = self._hidden_widths()
+        image_shape = self._image_shape(X_labeled)
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         X_labeled = X_labeled.reshape(len(X_labeled), -1)
         X_pool = X_pool.reshape(len(X_pool), -1)
@@ -371,7 +402,10 @@ class VAAL(BaseStrategy):
 
         with torch.random.fork_rng(devices=[]):
             torch.random.default_generator.manual_seed(int(seed))
-            vae = _MLPVAE(n_features, widths, self.latent_dim)
+            if image_shape is None:
+                vae = _MLPVAE(n_features, widths, self.latent_dim)
+            else:
+                vae = _ConvVAE(image_shape, widths, self.latent_dim)
             discriminator = _Discriminator(self.latent_dim, max(widths))
         vae.to(device).train()
         discriminator.to(device).train()
@@ -479,6 +513,52 @@ class _MLPVAE(nn.Module):
     def decode(self, z):
         """Reconstruction of latents ``z``."""
         return self.decoder(z)
+
+    def forward(self, x):
+        mu, logvar = self.encode(x)
+        return self.decode(mu), mu, logvar
+
+
+class _ConvVAE(nn.Module):
+    """A Gaussian VAE with convolutional encoder and decoder, on flattened images.
+
+    Takes and returns rows of ``C·H·W`` values (so that training is the same
+    as for :class:`_MLPVAE`) and reshapes them to images inside.
+    """
+
+    def __init__(self, image_shape, channels, latent_dim):
+        super().__init__()
+        self.image_shape = tuple(image_shape)
+        c, h, w = self.image_shape
+        layers, width = [], c
+        for ch in channels:
+            layers += [nn.Conv2d(width, ch, kernel_size=4, stride=2, padding=1), nn.ReLU()]
+            width = ch
+        self.encoder = nn.Sequential(*layers, nn.Flatten())
+        factor = 2 ** len(channels)
+        self.code_shape = (width, h // factor, w // factor)
+        n_code = width * (h // factor) * (w // factor)
+        self.fc_mu = nn.Linear(n_code, latent_dim)
+        self.fc_logvar = nn.Linear(n_code, latent_dim)
+        self.fc_decode = nn.Linear(latent_dim, n_code)
+        layers = [nn.ReLU()]
+        outs = list(reversed(channels[:-1])) + [c]
+        for i, ch in enumerate(outs):
+            layers.append(nn.ConvTranspose2d(width, ch, kernel_size=4, stride=2, padding=1))
+            if i < len(outs) - 1:
+                layers.append(nn.ReLU())
+            width = ch
+        self.decoder = nn.Sequential(*layers)
+
+    def encode(self, x):
+        """``(mu, logvar)`` of the posterior of each (flattened) image in ``x``."""
+        h = self.encoder(x.reshape(len(x), *self.image_shape))
+        return self.fc_mu(h), self.fc_logvar(h)
+
+    def decode(self, z):
+        """Reconstruction of latents ``z``, flattened."""
+        h = self.fc_decode(z).reshape(len(z), *self.code_shape)
+        return self.decoder(h).reshape(len(z), -1)
 
     def forward(self, x):
         mu, logvar = self.encode(x)
