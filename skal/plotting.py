@@ -601,6 +601,6 @@ def save_comparison_plots(comparison, folder, *, dpi=120):
         figure = Figure(figsize=figsize or sizes[name], layout="constrained")
         plot(comparison, ax=figure.add_subplot())
         paths[name] = folder / f"{name}.png"
-        figure.savefig(paths[name], dpi=dpi)
+        figure.savefig(paths[name], dpi=dpi, bbox_inches="tight")  # long names stay whole
         figure.clear()
     return paths
