@@ -40,6 +40,11 @@ STRATEGIES = list(_instances())
             "check_classifiers_classes": "-1 is the unlabeled marker"
         }
         if isinstance(est, ActiveLearner)
+        else {
+            # DISTIL's default: the pseudo-labeled pool is part of the validation set
+            "check_methods_subset_invariance": "a sample's gain depends on the pool"
+        }
+        if type(est).__name__ == "GLISTER"
         else {}
     ),
 )

@@ -65,10 +65,14 @@ class GLISTER(BaseEmbeddingStrategy):
         the simulated parameters then start at ``θ − η Σ_labeled ∇ℓ(x, y; θ)``
         (its true labels; as DISTIL does) instead of at the fitted ``θ``.
 
-    pool_as_validation : bool, default=False
-        Whether the pool, with its predicted labels, joins the validation set
-        (what DISTIL does when it is given no validation set). Doubles the
-        cost of each greedy step for a pool as large as the validation set.
+    pool_as_validation : bool, default=True
+        Whether the pool, with its predicted labels, joins the labeled set as
+        the validation set when ``fit`` is given no ``X_val`` (what DISTIL
+        does when it is given no validation set). On MNIST (10,000-image
+        pool, 50 to 600 labels, 5 trials; ``docs/results.md``) it made
+        GLISTER's labeling efficiency 1.30 against 0.87 with the labeled set
+        alone. It doubles the cost of each greedy step for a pool as large as
+        the validation set. Ignored when ``X_val`` is given.
 
     max_greedy : int or None, default=1000
         Number of greedy steps. The ordering after that follows the gains at
@@ -148,8 +152,8 @@ class GLISTER(BaseEmbeddingStrategy):
     it started with).
 
     The validation set is ``X_val``/``y_val`` passed to ``fit`` if any,
-    otherwise the labeled set (plus the pseudo-labeled pool with
-    ``pool_as_validation=True``). With ``prefit=True`` and no ``fit`` call
+    otherwise the labeled set plus the pool with its predicted labels (the
+    labeled set alone with ``pool_as_validation=False``). With ``prefit=True`` and no ``fit`` call
     there is no labeled set: the pool with its predicted labels is the
     validation set. The gains use the estimator's ``predict_proba``, which
     must be the softmax of the final linear layer's output (or its sigmoid for
@@ -213,7 +217,7 @@ class GLISTER(BaseEmbeddingStrategy):
         layer=None,
         learning_rate="auto",
         include_labeled=True,
-        pool_as_validation=False,
+        pool_as_validation=True,
         max_greedy=1000,
         n_candidates=None,
         random_fraction=0.0,
@@ -319,7 +323,8 @@ class GLISTER(BaseEmbeddingStrategy):
             lab = self._points(X_labeled, estimator)
             cols = self._label_columns(self.y_labeled_, lab.proba, estimator)
             labeled = (lab.h, lab.proba, cols)
-        if self.pool_as_validation or X_val is None:
+        explicit_val = X_val is not None and X_val is not X_labeled
+        if X_val is None or (self.pool_as_validation and not explicit_val):
             val_h.append(points.h)
             val_proba.append(points.proba)
             val_y.append(np.argmax(points.proba, axis=1))
