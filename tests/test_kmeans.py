@@ -13,9 +13,9 @@ from skal.strategies._kmeans import KMeansPlusPlusSampling, KMeansSampling
 
 def _reference_round_robin(Z, n_clusters, random_state):
     """DISTIL's nearest-to-center picks, then round-robin, written the obvious way."""
-    km = KMeans(n_clusters=n_clusters, n_init=1, random_state=random_state).fit(
-        Z.astype(np.float32)
-    )
+    Z32 = Z.astype(np.float32)
+    seeds = kmeans_plusplus_ordering(Z32, n_clusters, init="random", random_state=random_state)
+    km = KMeans(n_clusters=n_clusters, init=Z32[seeds], n_init=1).fit(Z32)
     centers = km.cluster_centers_.astype(np.float64)
     members = []
     for c in range(n_clusters):
@@ -49,7 +49,8 @@ def test_kmeans_sampling_first_picks_are_nearest_to_each_center(lin):
     clf, X_pool = lin
     k = 5
     picks = KMeansSampling(clf, prefit=True, n_clusters=k, random_state=1).query(X_pool, k)
-    km = KMeans(n_clusters=k, n_init=1, random_state=1).fit(X_pool)
+    seeds = kmeans_plusplus_ordering(X_pool, k, init="random", random_state=1)
+    km = KMeans(n_clusters=k, init=X_pool[seeds], n_init=1).fit(X_pool)
     nearest = {
         int(np.argmin(((X_pool - c) ** 2).sum(1) + np.where(km.labels_ == j, 0, np.inf)))
         for j, c in enumerate(km.cluster_centers_)

@@ -8,7 +8,7 @@ from sklearn.cluster import KMeans
 
 from ..base import _SHARED_PARAMS_DOC
 from ..embeddings import penultimate_embedding
-from ..selection import KMeansPlusPlusRanking
+from ..selection import KMeansPlusPlusRanking, kmeans_plusplus_ordering
 from ..selection._ranking import LazyRankingMixin
 from ..utils._sklearn_compat import Interval, StrOptions
 from ._embedding_base import _DEVICE_DOC, BaseEmbeddingStrategy
@@ -51,7 +51,7 @@ class KMeansSampling(BaseEmbeddingStrategy):
         estimator's forward pass on the estimator's own device.
 
     random_state : int, RandomState instance or None, default=None
-        Seed of the k-means initialization (``n_init=1``).
+        Seed of the k-means++ seeding that initializes k-means.
 
     Attributes
     ----------
@@ -77,8 +77,11 @@ class KMeansSampling(BaseEmbeddingStrategy):
     samples to their nearest center; they join that cluster's queue, and the
     centers do not move.
 
-    k-means is :class:`sklearn.cluster.KMeans` with ``n_init=1`` and its
-    default iteration cap. Cost: one forward pass plus k-means, ``O(n_iter · n · n_clusters · H)``,
+    k-means starts from k-means++ seeding by skal's exact engine (one
+    initialization), then runs Lloyd's iterations with
+    :class:`sklearn.cluster.KMeans` (its default iteration cap and
+    tolerance); scikit-learn's own greedy k-means++ seeding cost more than
+    the iterations on the 60,000-image benchmark pool. Cost: one forward pass plus k-means, ``O(n_iter · n · n_clusters · H)``,
     and ``O(n log n)`` for the ordering.
 
     References
@@ -130,11 +133,11 @@ class KMeansSampling(BaseEmbeddingStrategy):
     def _ranking(self, points, estimator):
         points = np.asarray(points, dtype=np.float32)
         n_clusters = min(self.n_clusters, len(points))
-        kmeans = KMeans(  # Lloyd's algorithm, scikit-learn's defaults
-            n_clusters=n_clusters,
-            n_init=1,
-            random_state=self.random_state,
-        ).fit(points)
+        # k-means++ seeding by skal's engine, then Lloyd's iterations (scikit-learn)
+        seeds = kmeans_plusplus_ordering(
+            points, n_clusters, init="random", random_state=self.random_state
+        )
+        kmeans = KMeans(n_clusters=n_clusters, init=points[seeds], n_init=1).fit(points)
         return _ClusterRoundRobin(points, kmeans.cluster_centers_, kmeans.labels_)
 
     def _transform(self, X, estimator):
