@@ -115,9 +115,20 @@ def reference_scores(attack, f, X, **params):
     return np.array([attack(f, x, **params) for x in X])
 
 
-def reference_rank(scores):
-    """Ascending, ties (to 1e-9: BIM scores lie on a lattice) and inf in pool order."""
-    return sorted(range(len(scores)), key=lambda i: (np.round(scores[i], 9), i))
+def reference_margins(f, X):
+    """Top-two margin of the class scores of each unperturbed sample, float64."""
+    margins = []
+    for x in X:
+        out = torch.sort(f(torch.as_tensor(x, dtype=torch.float64)[None])[0].detach(),
+                         descending=True).values
+        margins.append(float(out[0] - out[1]))
+    return np.array(margins)
+
+
+def reference_rank(scores, margins):
+    """Ascending scores (to 1e-9: BIM scores lie on a lattice), inf last; ties by the
+    smaller margin, then by pool index."""
+    return sorted(range(len(scores)), key=lambda i: (np.round(scores[i], 9), margins[i], i))
 
 
 # --------------------------------------------------------------------------
@@ -209,7 +220,8 @@ def test_bim_binary_linear_model_counts_steps(blobs):
     scores = AdversarialBIM(clf, prefit=True, eps=eps).transform(X_pool).ravel()
     np.testing.assert_allclose(scores, expected, rtol=1e-5)
     ranking = AdversarialBIM(clf, prefit=True, eps=eps).rank(X_pool)
-    assert ranking.tolist() == reference_rank(expected)
+    assert ranking.tolist() == reference_rank(expected, np.abs(z))  # logits [0, z]
+    assert len(set(np.round(expected, 9))) < len(expected)  # the tie-break mattered
 
 
 def test_pipeline_attacks_the_space_of_the_final_step(blobs):
@@ -243,7 +255,7 @@ def test_deepfool_matches_reference_skorch(small_net, small_pool):
             got = strategy.transform(small_pool).ravel()
             ranking = strategy.rank(small_pool)
         np.testing.assert_allclose(got, ref, rtol=1e-3)
-        assert ranking.tolist() == reference_rank(ref)
+        assert ranking.tolist() == reference_rank(ref, reference_margins(f, small_pool))
         n_inf[params.get("max_steps")] = int(np.isinf(got).sum())
     # some samples need more than one step: the later steps were compared too
     assert n_inf[1] > 0 and n_inf[3] == 0 and n_inf[None] == 0
@@ -289,7 +301,7 @@ def test_bim_matches_reference_skorch(small_net, small_pool):
             got = strategy.transform(small_pool).ravel()
             ranking = strategy.rank(small_pool)
         np.testing.assert_allclose(got, ref, rtol=1e-5)
-        assert ranking.tolist() == reference_rank(ref)
+        assert ranking.tolist() == reference_rank(ref, reference_margins(f, small_pool))
 
 
 def test_skorch_net_both_output_conventions(fitted_net, digits):
@@ -382,7 +394,7 @@ def test_linear_logits_give_its_predictions(blobs):
 # --------------------------------------------------------------------------
 
 
-def test_max_steps_cap_gives_inf_last_in_pool_order(small_net, small_pool):
+def test_max_steps_cap_gives_inf_last_by_margin(small_net, small_pool):
     strategy = AdversarialBIM(small_net, prefit=True, eps=0.03, max_steps=3)
     with pytest.warns(ConvergenceWarning, match=r"did not change their predicted label "
                       r"within max_steps=3 steps.*Raise max_steps or eps"):
@@ -395,7 +407,10 @@ def test_max_steps_cap_gives_inf_last_in_pool_order(small_net, small_pool):
     with pytest.warns(ConvergenceWarning):
         ranking = strategy.rank(small_pool)
     n_finite = int(np.isfinite(ref).sum())
-    assert ranking[n_finite:].tolist() == np.flatnonzero(np.isinf(ref)).tolist()
+    margins = reference_margins(double_module(small_net), small_pool)
+    unflipped = np.flatnonzero(np.isinf(ref))
+    expected_last = unflipped[np.argsort(margins[unflipped], kind="stable")]
+    assert ranking[n_finite:].tolist() == expected_last.tolist()
     # the finite scores are at most max_steps * eps * sqrt(d)
     assert scores[np.isfinite(scores)].max() <= 3 * 0.03 * np.sqrt(64) * (1 + 1e-6)
 
@@ -406,8 +421,11 @@ def test_time_guard_warns_and_ranks_unfinished_last(small_net, small_pool):
                       r"pool samples.*Raise max_time"):
         scores = strategy.transform(small_pool).ravel()
     assert np.isinf(scores).all()
+    margins = reference_margins(double_module(small_net), small_pool)
     with pytest.warns(ConvergenceWarning, match="max_time"):
-        assert strategy.rank(small_pool).tolist() == list(range(len(small_pool)))
+        ranking = strategy.rank(small_pool)
+    # nothing was flipped: the ranking is by margin alone, the smallest first
+    assert ranking.tolist() == np.argsort(margins, kind="stable").tolist()
     assert strategy.__sklearn_tags__().non_deterministic
     assert not AdversarialDeepFool(small_net).__sklearn_tags__().non_deterministic
 
@@ -453,8 +471,9 @@ def test_query_is_prefix_of_rank_and_lazy_rank_adds(Strategy, small_net, small_p
     assert lazy.add(small_pool[25:]).tolist() == list(range(25, 40))
     rest = lazy.take(100).tolist()
     scores = strategy.transform(small_pool).ravel()
-    expected_rest = [i for i in reference_rank(scores) if i not in first]
-    assert first == [i for i in reference_rank(scores[:25])][:5]
+    margins = reference_margins(double_module(small_net), small_pool)
+    expected_rest = [i for i in reference_rank(scores, margins) if i not in first]
+    assert first == reference_rank(scores[:25], margins[:25])[:5]
     assert rest == expected_rest
 
 

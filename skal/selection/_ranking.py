@@ -288,8 +288,10 @@ class ScoreRanking(LazyRankingMixin):
 
     Parameters
     ----------
-    scores : array-like of shape (n_samples,)
-        Priority of each point (higher first).
+    scores : array-like of shape (n_samples,) or (n_samples, n_keys)
+        Priority of each point (higher first). With several columns, points
+        are compared column by column: the second column breaks ties in the
+        first, and so on; the lower index breaks the remaining ties.
 
     Examples
     --------
@@ -301,17 +303,29 @@ class ScoreRanking(LazyRankingMixin):
     [3]
     >>> ranking.take(5).tolist()
     [3, 0, 2]
+    >>> ScoreRanking([[1.0, 0.1], [1.0, 0.7], [0.0, 9.0]]).take(3).tolist()
+    [1, 0, 2]
     """
 
     def __init__(self, scores):
-        self._scores = np.asarray(scores, dtype=np.float64).ravel()
-        self._queue = np.argsort(-self._scores, kind="stable")
+        self._scores = self._keys(scores)
+        self._queue = self._sorted(np.arange(len(self._scores)))
         self._ranked = []
+
+    @staticmethod
+    def _keys(scores):
+        keys = np.asarray(scores, dtype=np.float64)
+        return keys.reshape(len(keys), -1) if keys.ndim != 1 else keys[:, np.newaxis]
+
+    def _sorted(self, candidates):
+        keys = self._scores[candidates]
+        columns = tuple(-keys[:, j] for j in reversed(range(keys.shape[1])))
+        return candidates[np.lexsort((candidates,) + columns)]
 
     @property
     def n_points(self):
         """Number of points in the pool, added ones included."""
-        return self._scores.size
+        return len(self._scores)
 
     @property
     def ranked(self):
@@ -327,9 +341,14 @@ class ScoreRanking(LazyRankingMixin):
 
     def add(self, scores):
         """Add points with their scores; returns their indices."""
-        scores = np.asarray(scores, dtype=np.float64).ravel()
-        new = np.arange(self._scores.size, self._scores.size + scores.size)
+        scores = self._keys(scores)
+        if scores.shape[1] != self._scores.shape[1]:
+            raise ValueError(
+                f"New scores have {scores.shape[1]} key(s) per point; the pool's have "
+                f"{self._scores.shape[1]}."
+            )
+        n = len(self._scores)
+        new = np.arange(n, n + len(scores))
         self._scores = np.concatenate([self._scores, scores])
-        candidates = np.concatenate([self._queue, new])
-        self._queue = candidates[np.lexsort((candidates, -self._scores[candidates]))]
+        self._queue = self._sorted(np.concatenate([self._queue, new]))
         return new
