@@ -4,7 +4,6 @@ The MNIST files are read from ``$SKAL_DATA/MNIST/raw`` (torchvision's layout:
 ``train-images-idx3-ubyte[.gz]`` etc.). Nothing is downloaded.
 """
 
-import gzip
 import json
 import os
 import platform
@@ -25,25 +24,12 @@ def data_home():
     return Path(home)
 
 
-def _read_idx(path):
-    for candidate in (path, path.with_name(path.name + ".gz")):
-        if candidate.exists():
-            opener = gzip.open if candidate.suffix == ".gz" else open
-            with opener(candidate, "rb") as f:
-                raw = f.read()
-            ndim = raw[3]
-            shape = [int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
-            return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
-    raise SystemExit(f"MNIST file not found: expected {path} or {path}.gz")
-
-
 def load_mnist(train=True):
     """(X float32 in [0, 1] of shape (n, 784), y int64) from $SKAL_DATA/MNIST/raw."""
-    raw = data_home() / "MNIST" / "raw"
-    prefix = "train" if train else "t10k"
-    X = _read_idx(raw / f"{prefix}-images-idx3-ubyte").reshape(-1, 784)
-    y = _read_idx(raw / f"{prefix}-labels-idx1-ubyte")
-    return (X / 255.0).astype(np.float32), y.astype(np.int64)
+    from skal.datasets import load_mnist as load
+
+    X, y = load(data_home=data_home(), train=train)
+    return (X.reshape(len(X), -1) / 255.0).astype(np.float32), y
 
 
 def trained_mlp(X, y, hidden=256, epochs=10, seed=0, dropout=0.0):

@@ -79,9 +79,6 @@ class CoreSet(BaseEmbeddingStrategy):
     def _fit(self, X, y):
         self.X_labeled_ = X
 
-    def _points(self, X, estimator, offset=0):
-        return penultimate_embedding(estimator, X, layer=self.layer)
-
     def _ranking(self, points, estimator):
         X_labeled = getattr(self, "X_labeled_", None)
         centers = None
@@ -90,6 +87,3 @@ class CoreSet(BaseEmbeddingStrategy):
         return KCenterGreedyRanking(
             points, X_centers=centers, random_state=self.random_state, device=self.device
         )
-
-    def _transform(self, X, estimator):
-        return penultimate_embedding(estimator, X, layer=self.layer)

@@ -3,7 +3,7 @@
 import torch
 
 from ..base import BaseStrategy
-from ..embeddings import _is_skorch_net
+from ..embeddings import _is_skorch_net, penultimate_embedding
 from ..exceptions import EmbeddingError
 
 
@@ -17,7 +17,9 @@ _DEVICE_DOC = """device : {"cpu", "cuda", "auto"} or torch.device, default="cpu"
 
 
 class BaseEmbeddingStrategy(BaseStrategy):
-    """Base class for strategies that need an embedding (BADGE, CoreSet).
+    """Base class for strategies that need an embedding (BADGE, CoreSet, k-means).
+
+    ``_points`` and ``_transform`` default to the penultimate embedding.
 
     Warning: This class should not be used directly. Use derived classes
     instead.
@@ -54,3 +56,10 @@ class BaseEmbeddingStrategy(BaseStrategy):
                 "models (the features) do. Use one of those, or an uncertainty "
                 "strategy such as EntropySampling, which needs only predict_proba."
             )
+
+    def _points(self, X, estimator, offset=0):
+        """The penultimate embedding (strategies that select on another override)."""
+        return penultimate_embedding(estimator, X, layer=self.layer)
+
+    def _transform(self, X, estimator):
+        return penultimate_embedding(estimator, X, layer=self.layer)

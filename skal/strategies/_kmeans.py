@@ -7,7 +7,6 @@ import numpy as np
 from sklearn.cluster import KMeans
 
 from ..base import _SHARED_PARAMS_DOC
-from ..embeddings import penultimate_embedding
 from ..selection import KMeansPlusPlusRanking, kmeans_plusplus_ordering
 from ..selection._ranking import LazyRankingMixin
 from ..utils._sklearn_compat import Interval, StrOptions
@@ -127,9 +126,6 @@ class KMeansSampling(BaseEmbeddingStrategy):
         )
         self.n_clusters = n_clusters
 
-    def _points(self, X, estimator, offset=0):
-        return penultimate_embedding(estimator, X, layer=self.layer)
-
     def _ranking(self, points, estimator):
         points = np.asarray(points, dtype=np.float32)
         n_clusters = min(self.n_clusters, len(points))
@@ -139,9 +135,6 @@ class KMeansSampling(BaseEmbeddingStrategy):
         )
         kmeans = KMeans(n_clusters=n_clusters, init=points[seeds], n_init=1).fit(points)
         return _ClusterRoundRobin(points, kmeans.cluster_centers_, kmeans.labels_)
-
-    def _transform(self, X, estimator):
-        return penultimate_embedding(estimator, X, layer=self.layer)
 
 
 def _nearest_center(points, centers):
@@ -312,13 +305,7 @@ class KMeansPlusPlusSampling(BaseEmbeddingStrategy):
         )
         self.init = init
 
-    def _points(self, X, estimator, offset=0):
-        return penultimate_embedding(estimator, X, layer=self.layer)
-
     def _ranking(self, points, estimator):
         return KMeansPlusPlusRanking(
             points, init=self.init, random_state=self.random_state, device=self.device
         )
-
-    def _transform(self, X, estimator):
-        return penultimate_embedding(estimator, X, layer=self.layer)
