@@ -14,10 +14,12 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
+from .embeddings import _final_estimator, _is_skorch_net, _unwrap
 from .selection._ranking import LazyRankingMixin
-from .utils._sklearn_compat import HasMethods, _fit_context, _num_samples, validate_data
+from .utils._data import is_numeric_frame, num_samples, pool_kind, with_labels
+from .utils._sklearn_compat import HasMethods, _fit_context, validate_data
 
 __all__ = ["BaseStrategy"]
 
@@ -93,13 +95,29 @@ class BaseStrategy(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
         """
         _, prefit = self._owner()
         y_required = self._needs_estimator and not prefit
-        if y is None and not y_required:
+        if self._kept_as_given(X, pool_kind(X), self._owner()[0]):
+            if y is not None:
+                y = column_or_1d(y, warn=True)
+                if len(y) != num_samples(X):
+                    raise ValueError(
+                        f"X has {num_samples(X)} samples but y has {len(y)} labels; "
+                        "pass one label per sample."
+                    )
+                check_classification_targets(y)
+            elif y_required:
+                raise ValueError(
+                    f"{type(self).__name__}.fit needs y, the labels of X, to fit a "
+                    "clone of its estimator (prefit=False)."
+                )
+        elif y is None and not y_required:
             X = validate_data(self, X, **self._check_params())
         else:
             X, y = validate_data(
                 self, X, y, multi_output=False, y_numeric=False, **self._check_params()
             )
             check_classification_targets(y)
+        if isinstance(X, np.ndarray) and not X.flags.writeable:
+            X = X.copy()  # torch warns on read-only arrays (memmaps, pandas)
         self.estimator_ = self._fit_estimator(X, y)
         self._fit(X, y)
         return self
@@ -128,7 +146,7 @@ class BaseStrategy(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
                 f"classifier for {type(self).__name__} needs at least two. Label "
                 "samples of another class first, or use RandomSampling until you have."
             )
-        return clone(estimator).fit(X, y)
+        return clone(estimator).fit(with_labels(X, y), y)
 
     def _fit(self, X, y):
         """Record what the strategy needs of the labeled set (default: nothing)."""
@@ -138,13 +156,14 @@ class BaseStrategy(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
         return self.estimator, self.prefit
 
     def _require_estimator(self):
+        """The estimator to use (a ``FrozenEstimator`` unwrapped), checked."""
         if self._owner()[0] is None:
             raise ValueError(
                 f"{type(self).__name__}(estimator=None) has no classifier to ask. "
                 f"Pass one, e.g. {type(self).__name__}(estimator=LogisticRegression()), "
                 "or use the strategy inside ActiveLearner, which supplies its own."
             )
-        estimator = self._owner()[0]
+        estimator = _unwrap(self._owner()[0])
         self._check_estimator(estimator)
         return estimator
 
@@ -162,8 +181,8 @@ class BaseStrategy(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
 
     def _fitted_estimator(self):
         """The estimator to use, fitted: ``estimator_`` or a prefit ``estimator``."""
-        if hasattr(self, "n_features_in_"):
-            return self.estimator_
+        if hasattr(self, "estimator_"):
+            return _unwrap(self.estimator_)
         if self._owner()[1]:
             self._validate_params()  # fit, which would validate, is never called
             if not self._needs_estimator:
@@ -173,18 +192,65 @@ class BaseStrategy(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
             return estimator
         check_is_fitted(self)  # raises NotFittedError with sklearn's message
 
-    def _validate_pool(self, X):
-        try:
-            n_samples = _num_samples(X)
-        except TypeError:
-            n_samples = None  # validate_data below says what is wrong with X
-        if n_samples == 0:
+    # What a strategy reads of the pool itself: None if it reads the pool only
+    # through its estimator (probabilities, embeddings), so that any pool the
+    # estimator reads works; else why it needs the numbers (for the error).
+    _needs_pool_values = None
+
+    def _kept_as_given(self, X, kind, estimator):
+        """Whether ``X`` goes to the estimator as the user gave it.
+
+        Datasets and dicts always do; tensors do for skorch nets; DataFrames do
+        when the estimator preprocesses them itself (a Pipeline, an estimator
+        fitted with feature names) or when they are not all numeric. Everything
+        else is validated into a NumPy array, as scikit-learn estimators do.
+        """
+        if kind in ("dataset", "dict"):
+            if self._needs_pool_values is not None:
+                raise ValueError(
+                    f"{type(self).__name__} cannot take a pool of type "
+                    f"{type(X).__name__}: {self._needs_pool_values} Pass the samples "
+                    "as a NumPy array or torch tensor."
+                )
+            final = _final_estimator(_unwrap(estimator))
+            if final is not None and not _is_skorch_net(final):
+                raise ValueError(
+                    f"{type(final).__name__} reads arrays, not a pool of type "
+                    f"{type(X).__name__}: torch Datasets and dicts of arrays are for "
+                    "skorch nets. Pass a NumPy array (e.g. np.stack([x for x, _ in "
+                    "dataset])) or use a skorch NeuralNetClassifier."
+                )
+            return True
+        if self._needs_pool_values is not None or estimator is None:
+            return False
+        estimator = _unwrap(estimator)
+        if kind == "tensor":
+            return _is_skorch_net(_final_estimator(estimator))
+        if kind == "frame":
+            from sklearn.pipeline import Pipeline
+
+            return (
+                isinstance(estimator, Pipeline)
+                or hasattr(estimator, "feature_names_in_")
+                or not is_numeric_frame(X)
+            )
+        return False
+
+    def _validate_pool(self, X, name="X"):
+        kind = pool_kind(X, name)
+        if num_samples(X) == 0:
             raise ValueError(
-                "The pool X is empty (0 samples); pass at least one unlabeled "
+                f"The pool {name} is empty (0 samples); pass at least one unlabeled "
                 "sample to query, rank or transform."
             )
         estimator = self._fitted_estimator()
-        X = validate_data(self, X, reset=False, **self._check_params())
+        if self._kept_as_given(X, kind, estimator):
+            return X, estimator
+        params = self._check_params()
+        if hasattr(self, "n_features_in_"):
+            X = validate_data(self, X, reset=False, **params)
+        else:  # prefit and never fitted: nothing recorded to compare with
+            X = check_array(X, estimator=self, input_name=name, **params)
         expected = getattr(estimator, "n_features_in_", None)
         if (
             not hasattr(self, "n_features_in_")
@@ -193,10 +259,12 @@ class BaseStrategy(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
             and X.shape[1] != expected
         ):
             raise ValueError(
-                f"X has {X.shape[1]} features, but the estimator "
+                f"{name} has {X.shape[1]} features, but the estimator "
                 f"{type(estimator).__name__} was fitted on {expected}; pass a pool "
                 "with the same features as the training data."
             )
+        if isinstance(X, np.ndarray) and not X.flags.writeable:
+            X = X.copy()  # torch warns on read-only arrays (pandas copy-on-write)
         return X, estimator
 
     # -- public template methods -----------------------------------------------
@@ -222,7 +290,7 @@ class BaseStrategy(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
                 f"batch_size={batch_size!r} must be a positive integer."
             )
         X, estimator = self._validate_pool(X)
-        n = _num_samples(X)
+        n = num_samples(X)
         if batch_size > n:
             raise ValueError(
                 f"batch_size={batch_size} is larger than the pool ({n} unlabeled "
@@ -337,12 +405,9 @@ class _StrategyRanking(LazyRankingMixin):
 
     def add(self, X_new):
         """Add samples to the pool; returns the indices they get."""
-        try:
-            if _num_samples(X_new) == 0:
-                return np.empty(0, dtype=np.intp)
-        except TypeError:
-            pass  # _validate_pool says what is wrong with X_new
-        X_new, _ = self._strategy._validate_pool(X_new)
+        if num_samples(X_new) == 0:  # also: an error naming an unsupported type
+            return np.empty(0, dtype=np.intp)
+        X_new, _ = self._strategy._validate_pool(X_new, name="X_new")
         if self._new_points is not None:
             return self._ranking.add(self._new_points(X_new, self.n_points))
         points = self._strategy._points(X_new, self._estimator, offset=self.n_points)

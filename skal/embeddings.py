@@ -19,6 +19,25 @@ from .utils._sklearn_compat import ACTIVATIONS, LinearClassifierMixin, _num_samp
 __all__ = ["predict_proba", "penultimate_embedding", "gradient_embedding"]
 
 
+def _unwrap(estimator):
+    """The fitted estimator inside a ``FrozenEstimator`` (any depth), else itself."""
+    try:
+        from sklearn.frozen import FrozenEstimator
+    except ImportError:  # pragma: no cover - scikit-learn < 1.6
+        return estimator
+    while isinstance(estimator, FrozenEstimator):
+        estimator = estimator.estimator
+    return estimator
+
+
+def _final_estimator(estimator):
+    """The last step of a Pipeline (unwrapped), else the estimator itself."""
+    estimator = _unwrap(estimator)
+    if isinstance(estimator, Pipeline) and len(estimator):
+        return _unwrap(estimator[-1])
+    return estimator
+
+
 def _is_skorch_net(estimator):
     try:
         from skorch import NeuralNet
@@ -37,7 +56,7 @@ def _net_state_kept(estimator):
     generator are restored on exit, even after an error. Other estimators
     pass through untouched.
     """
-    net = estimator[-1] if isinstance(estimator, Pipeline) else estimator
+    net = _final_estimator(estimator)
     module = getattr(net, "module_", None) if _is_skorch_net(net) else None
     if module is None:
         yield
@@ -55,6 +74,75 @@ def _net_state_kept(estimator):
 
 def _name(estimator):
     return type(estimator).__name__
+
+
+def _sample_shape(X):
+    """Shape of one sample of a pool (None if it cannot be told cheaply)."""
+    from .utils._data import is_dataset
+
+    if hasattr(X, "shape") and len(X.shape) >= 1:
+        return tuple(X.shape[1:])
+    if is_dataset(X) and len(X):
+        item = X[0]
+        x = item[0] if isinstance(item, (tuple, list)) else item
+        return tuple(x.shape) if hasattr(x, "shape") else None
+    return None
+
+
+def _first_layer(module):
+    """A description of what the first layer with weights expects, or ''."""
+    import torch
+
+    for mod in module.modules():
+        if isinstance(mod, torch.nn.Linear):
+            return f"its first layer is Linear(in_features={mod.in_features}, ...)"
+        if isinstance(mod, torch.nn.modules.conv._ConvNd):
+            dims = len(mod.kernel_size)
+            return (
+                f"its first layer is {type(mod).__name__}(in_channels={mod.in_channels}"
+                f", ...), which takes samples of shape ({mod.in_channels}, "
+                + ", ".join(["size"] * dims) + ")"
+            )
+        if next(mod.parameters(recurse=False), None) is not None:
+            return ""
+    return ""
+
+
+@contextmanager
+def _forward_errors(estimator, X):
+    """Turn torch's shape errors in a skorch net's forward pass into clear ones."""
+    try:
+        yield
+    except RuntimeError as exc:
+        import torch
+
+        net = _final_estimator(estimator)
+        if isinstance(exc, torch.OutOfMemoryError) or not _is_skorch_net(net):
+            raise
+        shape = _sample_shape(X)
+        expected = _first_layer(net.module_) if hasattr(net, "module_") else ""
+        raise ValueError(
+            f"{_name(net)} could not run its forward pass on the pool "
+            f"({type(X).__name__}"
+            + (f" of samples shaped {shape}" if shape is not None else "")
+            + ")"
+            + (f"; {expected}" if expected else "")
+            + f". Pass samples shaped like the ones the net was trained on. "
+            f"torch said: {exc}"
+        ) from exc
+
+
+def _check_finite(A, estimator, what):
+    bad = ~np.isfinite(A).all(axis=tuple(range(1, A.ndim)))
+    if bad.any():
+        raise EmbeddingError(
+            f"{_name(estimator)} produced non-finite {what} (NaN or infinity) for "
+            f"{int(bad.sum())} of {bad.size} samples, e.g. sample "
+            f"{int(np.flatnonzero(bad)[0])}: the model has probably diverged during "
+            "training. Refit it (for a network, with a lower learning rate, or "
+            "gradient clipping) and query again; no pick is possible from "
+            "non-finite outputs."
+        )
 
 
 def predict_proba(estimator, X, *, purpose="this strategy"):
@@ -98,12 +186,14 @@ def predict_proba(estimator, X, *, purpose="this strategy"):
             "sklearn.calibration.CalibratedClassifierCV, or set probability=True "
             "on SVC."
         )
-    proba = np.asarray(estimator.predict_proba(X), dtype=np.float64)
+    with _forward_errors(estimator, X):
+        proba = np.asarray(estimator.predict_proba(X), dtype=np.float64)
     if proba.ndim != 2:
         raise EmbeddingError(
             f"{_name(estimator)}.predict_proba returned an array of shape "
             f"{proba.shape}; {purpose} needs shape (n_samples, n_classes)."
         )
+    _check_finite(proba, estimator, "probabilities")
     return proba
 
 
@@ -181,8 +271,9 @@ def _skorch_penultimate(net, X, layer, need_proba, append_bias):
             proba = predict_proba(net, X)
         else:
             proba = None
-            for _ in net.forward_iter(X, training=False):
-                pass
+            with _forward_errors(net, X):
+                for _ in net.forward_iter(X, training=False):
+                    pass
     finally:
         for handle in handles:
             handle.remove()
@@ -222,8 +313,10 @@ def _embedding(estimator, X, layer=None, need_proba=False, append_bias=False):
     With ``append_bias``, ``H`` ends with a column of ones when the last layer
     has a bias (or intercept).
     """
+    estimator = _unwrap(estimator)
     if _is_skorch_net(estimator):
         H, proba, final, _ = _skorch_penultimate(estimator, X, layer, need_proba, append_bias)
+        _check_finite(H, estimator, "penultimate embeddings")
         return H, proba, final
     if isinstance(estimator, Pipeline) and _is_skorch_net(estimator[-1]):
         Xt = estimator[:-1].transform(X) if len(estimator) > 1 else X
@@ -234,6 +327,7 @@ def _embedding(estimator, X, layer=None, need_proba=False, append_bias=False):
             "one. Leave layer=None."
         )
     H, has_bias = _sklearn_penultimate(estimator, X)
+    _check_finite(H, estimator, "penultimate embeddings")
     if append_bias and has_bias:
         H = np.hstack([H, np.ones((H.shape[0], 1), dtype=H.dtype)])
     proba = predict_proba(estimator, X) if need_proba else None

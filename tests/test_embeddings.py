@@ -267,10 +267,11 @@ def test_hooks_removed_when_layer_is_not_called(small_X):
 
 def test_hooks_removed_when_forward_fails(fitted_net):
     X_bad = np.zeros((5, 3), dtype=np.float32)  # the net expects 64 features
-    with pytest.raises(RuntimeError, match="shape"):
+    expected = r"shaped \(3,\)\); its first layer is Linear\(in_features=64"
+    with pytest.raises(ValueError, match=expected):
         penultimate_embedding(fitted_net, X_bad)
     assert_no_hooks(fitted_net.module_)
-    with pytest.raises(RuntimeError, match="shape"):
+    with pytest.raises(ValueError, match=expected):
         gradient_embedding(fitted_net, X_bad)
     assert_no_hooks(fitted_net.module_)
 
