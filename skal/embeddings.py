@@ -14,7 +14,8 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
 
 from .exceptions import EmbeddingError
-from .utils._sklearn_compat import ACTIVATIONS, LinearClassifierMixin, _num_samples
+from .utils._data import num_samples
+from .utils._sklearn_compat import ACTIVATIONS, LinearClassifierMixin
 
 __all__ = ["predict_proba", "penultimate_embedding", "gradient_embedding"]
 
@@ -234,7 +235,7 @@ def _skorch_penultimate(net, X, layer, need_proba, append_bias):
 
     module = net.module_
     candidates = _resolve_layer(module, layer)
-    n_samples = _num_samples(X)
+    n_samples = num_samples(X)
     state = {"input": None, "layer": None, "final": None, "out": None, "pos": 0}
 
     def remember_input(mod, inputs):

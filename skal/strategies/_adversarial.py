@@ -207,6 +207,12 @@ class BaseAdversarial(BaseStrategy):
     perturbation, and a mask of samples that cannot move).
     """
 
+    _needs_pool_values = (
+        "the attack perturbs the input samples themselves, as one float tensor "
+        "per batch of the array, and a Dataset's items are only read through the "
+        "net's own loader."
+    )
+
     _parameter_constraints = {
         **BaseStrategy._parameter_constraints,
         "max_steps": [Interval(Integral, 1, None, closed="left")],

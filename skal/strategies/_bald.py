@@ -13,6 +13,7 @@ from ..base import _SHARED_PARAMS_DOC, BaseStrategy
 from ..embeddings import _is_skorch_net
 from ..exceptions import EmbeddingError
 from ..selection._ranking import LazyRankingMixin, ScoreRanking
+from ..utils._data import num_samples
 from ..utils._sklearn_compat import Interval, _num_samples
 
 __all__ = ["BALD", "BatchBALD"]
@@ -767,7 +768,7 @@ class BatchBALD(_BaseBALD):
         self.random_state = random_state
 
     def _points(self, X, estimator, offset=0):
-        keep = _num_samples(X) if self.n_candidates is None else self.n_candidates
+        keep = num_samples(X) if self.n_candidates is None else self.n_candidates
         return _BatchBALDPoints(*self._scores(X, estimator, keep=keep, offset=offset))
 
     def _ranking(self, points, estimator):

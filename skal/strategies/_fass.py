@@ -8,6 +8,7 @@ from ..base import _SHARED_PARAMS_DOC, BaseStrategy
 from ..embeddings import _net_state_kept, penultimate_embedding, predict_proba
 from ..selection._ranking import LazyRankingMixin, ScoreRanking
 from ..selection._submodular import FacilityLocationRanking
+from ..utils._data import take
 from ..utils._sklearn_compat import Interval, StrOptions
 from ._embedding_base import BaseEmbeddingStrategy
 from ._uncertainty import EntropySampling, LeastConfidence, MarginSampling
@@ -238,7 +239,7 @@ class _FASSRanking(LazyRankingMixin):
         labels = np.argmax(proba[cand], axis=1) if strategy.per_class else None
         X_selected, selected_labels = strategy._labeled_coverage(estimator, proba.shape[1])
         self._engine = FacilityLocationRanking(
-            strategy._embed(estimator, X[cand]),
+            strategy._embed(estimator, take(X, cand)),
             labels=labels,
             X_selected=X_selected,
             selected_labels=selected_labels,
@@ -275,7 +276,7 @@ class _FASSRanking(LazyRankingMixin):
             # most uncertain first, as the initial candidates
             rows = rows[np.argsort(-score[rows], kind="stable")]
             labels = np.argmax(proba[rows], axis=1) if self._strategy.per_class else None
-            self._engine.add(self._strategy._embed(self._estimator, X[rows]), labels=labels)
+            self._engine.add(self._strategy._embed(self._estimator, take(X, rows)), labels=labels)
             self._cand = np.concatenate([self._cand, new[rows]])
         if (~join).any():
             self._rest_ranking.add(score[~join])

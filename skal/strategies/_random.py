@@ -5,7 +5,7 @@ from sklearn.utils import check_random_state
 
 from ..base import BaseStrategy
 from ..selection._ranking import ScoreRanking
-from ..utils._sklearn_compat import _num_samples
+from ..utils._data import num_samples
 
 
 class RandomSampling(BaseStrategy):
@@ -72,7 +72,7 @@ class RandomSampling(BaseStrategy):
     def _points(self, X, estimator, offset=0):
         rng = check_random_state(self.random_state)
         rng.random_sample(offset)  # the priorities of the samples before these
-        return rng.random_sample(_num_samples(X))
+        return rng.random_sample(num_samples(X))
 
     def _ranking(self, points, estimator):
         return ScoreRanking(points)

@@ -17,7 +17,12 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ..base import BaseStrategy
-from ..embeddings import _net_state_kept, penultimate_embedding
+from ..embeddings import (
+    _final_estimator,
+    _is_skorch_net,
+    _net_state_kept,
+    penultimate_embedding,
+)
 from ..selection import KCenterGreedyRanking
 from ..selection._submodular import FacilityLocationRanking
 from ..utils._sklearn_compat import HasMethods, Interval
@@ -58,6 +63,16 @@ class _BaseSeedStrategy(BaseStrategy):
         "random_state": ["random_state"],
     }
     _needs_estimator = False
+
+    @property
+    def _needs_pool_values(self):
+        if _is_skorch_net(_final_estimator(self.embedding)):
+            return None  # the net reads the pool as the user holds it
+        return (
+            "it compares the samples' features themselves (embedding=None) or "
+            "their transform by a scikit-learn embedding. Pass embedding=<a "
+            "fitted skorch net> to compare penultimate embeddings instead."
+        )
 
     def _embed(self, X):
         """The rows compared by the strategy, float32 of shape (n_samples, n_dims)."""

@@ -25,7 +25,8 @@ from sklearn.utils import check_random_state, get_tags
 from ..base import BaseStrategy
 from ..embeddings import predict_proba
 from ..selection._ranking import LazyRankingMixin, ScoreRanking
-from ..utils._sklearn_compat import HasMethods, Interval, StrOptions, _num_samples
+from ..utils._data import num_samples, take
+from ..utils._sklearn_compat import HasMethods, Interval, StrOptions
 from ._uncertainty import EntropySampling, LeastConfidence, MarginSampling
 
 __all__ = ["PartitionedStrategy", "ProxyPrefilter", "SubsetSampling"]
@@ -176,7 +177,7 @@ class _Points:
 
 
 def _take_rows(X, idx):
-    return X[np.asarray(idx, dtype=np.intp)]
+    return take(X, idx)
 
 
 class _PrefilterRanking(LazyRankingMixin):
@@ -362,7 +363,7 @@ class SubsetSampling(_BasePrefilter):
     def _priority(self, X, estimator, offset):
         _, rng = self._seeds(1)  # the inner seed comes first
         rng.random_sample(offset)  # the priorities of the samples before these
-        return rng.random_sample(_num_samples(X))
+        return rng.random_sample(num_samples(X))
 
     def _transform(self, X, estimator):
         (seed,), _ = self._seeds(1)
@@ -678,7 +679,7 @@ class PartitionedStrategy(_BaseMetaStrategy):
     def _points(self, X, estimator, offset=0):
         seeds, rng = self._seeds(self.n_partitions)
         rng.random_sample(offset)  # the keys of the samples before these
-        keys = rng.random_sample(_num_samples(X))
+        keys = rng.random_sample(num_samples(X))
         position = np.empty(keys.size, dtype=np.int64)
         position[np.argsort(keys, kind="stable")] = offset + np.arange(keys.size)
         return _Points(X, part=position % self.n_partitions, seeds=seeds)

@@ -12,7 +12,8 @@ from torch.nn import functional as F
 from ..base import BaseStrategy, _StrategyRanking
 from ..selection._ranking import ScoreRanking
 from ..utils._device import resolve_device
-from ..utils._sklearn_compat import Interval, StrOptions, _num_samples
+from ..utils._data import num_samples
+from ..utils._sklearn_compat import Interval, StrOptions
 
 __all__ = ["VAAL"]
 
@@ -216,6 +217,10 @@ class VAAL(BaseStrategy):
         "random_state": ["random_state"],
     }
     _needs_estimator = False
+    _needs_pool_values = (
+        "VAAL trains its own VAE and discriminator on the samples' values, "
+        "standardized as one array."
+    )
 
     def __init__(
         self,
@@ -371,7 +376,7 @@ class VAAL(BaseStrategy):
         if trained is None:  # no labeled set: RandomSampling's priorities
             rng = check_random_state(self.random_state)
             rng.random_sample(offset)
-            return rng.random_sample(_num_samples(X))
+            return rng.random_sample(num_samples(X))
         return trained.score(X, self.batch_size)
 
     def _train(self, X_labeled, X_pool):
