@@ -7,6 +7,7 @@ scikit-learn classifier; :class:`ActiveLearner` runs labeling rounds.
 
 import inspect
 
+from ._config import config_context, get_config, set_config
 from .base import BaseStrategy
 from .learner import ActiveLearner
 from .strategies import (
@@ -58,6 +59,9 @@ __all__ = [
     "SubsetSampling",
     "VAAL",
     "all_strategies",
+    "config_context",
+    "get_config",
+    "set_config",
     "__version__",
 ]
 

@@ -7,14 +7,16 @@ iterator). Nothing of size ``n_samples × n_hidden × n_classes`` is built unles
 :func:`gradient_embedding` is asked for the dense form.
 """
 
+import copy
 from contextlib import contextmanager
 
 import numpy as np
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
 
+from ._config import config_context, get_config
 from .exceptions import EmbeddingError
-from .utils._data import num_samples
+from .utils._data import num_samples, take
 from .utils._sklearn_compat import ACTIVATIONS, LinearClassifierMixin
 
 __all__ = ["predict_proba", "penultimate_embedding", "gradient_embedding"]
@@ -146,6 +148,55 @@ def _check_finite(A, estimator, what):
         )
 
 
+def _chunk_bounds(estimator, X):
+    """``[(start, stop), ...]`` of the chunks a pass is split into, or None.
+
+    See :func:`skal.set_config`: chunks of ``pool_chunk_size`` samples,
+    rounded up to a multiple of a skorch net's batch size. Only a skorch net's
+    passes are split: its chunks are made of the very batches of one pass, so
+    the outputs are bit for bit the same. (A scikit-learn model computes the
+    whole array at once, and BLAS may round a smaller block differently.)
+    """
+    size = get_config()["pool_chunk_size"]
+    n = num_samples(X)
+    net = _final_estimator(estimator)
+    if size is None or n <= size or not _is_skorch_net(net):
+        return None
+    batch = net.get_params_for("iterator_valid").get("batch_size", net.batch_size)
+    if isinstance(batch, int) and batch > 0:
+        size = -(-size // batch) * batch
+    return [(start, min(start + size, n)) for start in range(0, n, size)]
+
+
+def _chunk_task(function, estimator, X, args):
+    # a copy: threads of one process must not share a net's forward hooks;
+    # and a chunk is never split again (the config is per thread)
+    with _net_state_kept(estimator), config_context(pool_chunk_size=None):
+        return function(copy.deepcopy(estimator), X, *args)
+
+
+def _in_chunks(function, estimator, X, *args):
+    """``[function(estimator, X, *args)]``, or its values on chunks of ``X``.
+
+    The chunks are joblib tasks (:class:`sklearn.utils.parallel.Parallel`, so
+    ``joblib.parallel_config`` decides where they run, e.g. on a Dask cluster).
+    """
+    bounds = _chunk_bounds(estimator, X)
+    if bounds is None:
+        return [function(estimator, X, *args)]
+    from sklearn.utils.parallel import Parallel, delayed
+
+    return Parallel()(
+        delayed(_chunk_task)(function, estimator, take(X, np.arange(a, b)), args)
+        for a, b in bounds
+    )
+
+
+def _proba_pass(estimator, X):
+    with _forward_errors(estimator, X):
+        return np.asarray(estimator.predict_proba(X), dtype=np.float64)
+
+
 def predict_proba(estimator, X, *, purpose="this strategy"):
     """Class probabilities of a fitted classifier, as a float64 array.
 
@@ -187,8 +238,8 @@ def predict_proba(estimator, X, *, purpose="this strategy"):
             "sklearn.calibration.CalibratedClassifierCV, or set probability=True "
             "on SVC."
         )
-    with _forward_errors(estimator, X):
-        proba = np.asarray(estimator.predict_proba(X), dtype=np.float64)
+    parts = _in_chunks(_proba_pass, estimator, X)
+    proba = parts[0] if len(parts) == 1 else np.concatenate(parts)
     if proba.ndim != 2:
         raise EmbeddingError(
             f"{_name(estimator)}.predict_proba returned an array of shape "
@@ -312,16 +363,26 @@ def _embedding(estimator, X, layer=None, need_proba=False, append_bias=False):
     """``(H, proba or None, final_layer or None)`` for any supported estimator.
 
     With ``append_bias``, ``H`` ends with a column of ones when the last layer
-    has a bias (or intercept).
+    has a bias (or intercept). A pass split into chunks (``pool_chunk_size``)
+    gives the same arrays.
     """
     estimator = _unwrap(estimator)
+    parts = _in_chunks(_embedding_pass, estimator, X, layer, need_proba, append_bias)
+    if len(parts) == 1:
+        return parts[0]
+    H = np.concatenate([part[0] for part in parts])
+    proba = None if parts[0][1] is None else np.concatenate([part[1] for part in parts])
+    return H, proba, parts[0][2]
+
+
+def _embedding_pass(estimator, X, layer, need_proba, append_bias):
     if _is_skorch_net(estimator):
         H, proba, final, _ = _skorch_penultimate(estimator, X, layer, need_proba, append_bias)
         _check_finite(H, estimator, "penultimate embeddings")
         return H, proba, final
     if isinstance(estimator, Pipeline) and _is_skorch_net(estimator[-1]):
         Xt = estimator[:-1].transform(X) if len(estimator) > 1 else X
-        return _embedding(estimator[-1], Xt, layer, need_proba, append_bias)
+        return _embedding_pass(estimator[-1], Xt, layer, need_proba, append_bias)
     if layer is not None:
         raise EmbeddingError(
             f"layer={layer!r} applies to skorch nets only; {_name(estimator)} is not "

@@ -496,11 +496,26 @@ class ProxyPrefilter(_BasePrefilter):
         return self._priority(X, estimator, 0)[:, np.newaxis]
 
 
-class _PartitionRanking(LazyRankingMixin):
-    """Round-robin interleaving of one inner lazy ranking per partition."""
+def _lazy_rank(strategy, rows):
+    return strategy.lazy_rank(rows)
 
-    def __init__(self, make_inner, points, n_partitions):
-        self._make_inner = make_inner
+
+def _grown(ranking, rows):
+    ranking.add(rows)
+    return ranking  # from another process, the updated copy is what counts
+
+
+class _PartitionRanking(LazyRankingMixin):
+    """Round-robin interleaving of one inner lazy ranking per partition.
+
+    ``make_strategy(seed)`` gives the inner strategy of a partition; the
+    partitions' rankings are built (and grown) as joblib tasks, so that
+    ``joblib.parallel_config`` spreads them over processes or a Dask cluster.
+    """
+
+    def __init__(self, make_strategy, points, n_partitions, n_jobs=None):
+        self._make_strategy = make_strategy
+        self._n_jobs = n_jobs
         self._seeds = points.seeds
         self._inners = [None] * n_partitions
         self._maps = [np.empty(0, dtype=np.intp) for _ in range(n_partitions)]
@@ -517,19 +532,25 @@ class _PartitionRanking(LazyRankingMixin):
 
     def add(self, points):
         """Add samples (a ``_Points`` with their partitions); returns their indices."""
+        from sklearn.utils.parallel import Parallel, delayed
+
         part = np.asarray(points.part)
         new = np.arange(self._n, self._n + part.size, dtype=np.intp)
+        parts, tasks = [], []
         for j in range(len(self._inners)):
             idx = np.flatnonzero(part == j)  # pool order within the partition
             if not idx.size:
                 continue
             rows = _take_rows(points.X, idx)
             if self._inners[j] is None:
-                self._inners[j] = self._make_inner(rows, self._seeds[j])
+                tasks.append(delayed(_lazy_rank)(self._make_strategy(self._seeds[j]), rows))
             else:
-                self._inners[j].add(rows)
+                tasks.append(delayed(_grown)(self._inners[j], rows))
+            parts.append(j)
             self._maps[j] = np.concatenate([self._maps[j], new[idx]])
             self._remaining[j] += idx.size
+        for j, ranking in zip(parts, Parallel(n_jobs=self._n_jobs)(tasks)):
+            self._inners[j] = ranking
         self._n += part.size
         return new
 
@@ -604,6 +625,15 @@ class PartitionedStrategy(_BaseMetaStrategy):
         + """ Drawn seeds differ from part to part; a set inner
         seed is used in every part.
 
+    n_jobs : int, default=None
+        The parts are ranked as joblib tasks (the inner strategy's forward
+        pass and its ranking engine, per part): ``n_jobs`` of them at a time.
+        ``None`` means 1 unless in a :func:`joblib.parallel_config` context,
+        which also chooses where they run (``backend="dask"`` for a Dask
+        cluster: each task carries the fitted estimator and its part of the
+        pool, and returns the part's lazy ranking, engine state and estimator
+        included). The picks do not depend on ``n_jobs`` or the backend.
+
     Attributes
     ----------
     estimator_ : estimator object or None
@@ -666,15 +696,24 @@ class PartitionedStrategy(_BaseMetaStrategy):
     _parameter_constraints = {
         **_BaseMetaStrategy._parameter_constraints,
         "n_partitions": [Interval(Integral, 1, None, closed="left")],
+        "n_jobs": [Integral, None],
     }
 
     def __init__(
-        self, strategy, *, n_partitions=10, estimator=None, prefit=False, random_state=None
+        self,
+        strategy,
+        *,
+        n_partitions=10,
+        estimator=None,
+        prefit=False,
+        random_state=None,
+        n_jobs=None,
     ):
         super().__init__(
             strategy, estimator=estimator, prefit=prefit, random_state=random_state
         )
         self.n_partitions = n_partitions
+        self.n_jobs = n_jobs
 
     def _points(self, X, estimator, offset=0):
         seeds, rng = self._seeds(self.n_partitions)
@@ -686,9 +725,10 @@ class PartitionedStrategy(_BaseMetaStrategy):
 
     def _ranking(self, points, estimator):
         return _PartitionRanking(
-            lambda rows, seed: self._inner(estimator, seed).lazy_rank(rows),
+            lambda seed: self._inner(estimator, seed),
             points,
             self.n_partitions,
+            n_jobs=self.n_jobs,
         )
 
     def _transform(self, X, estimator):
