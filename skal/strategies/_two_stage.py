@@ -16,6 +16,7 @@ the *original* pool.
 """
 
 import copy
+import functools
 from numbers import Integral
 
 import numpy as np
@@ -725,7 +726,7 @@ class PartitionedStrategy(_BaseMetaStrategy):
 
     def _ranking(self, points, estimator):
         return _PartitionRanking(
-            lambda seed: self._inner(estimator, seed),
+            functools.partial(self._inner, estimator),  # picklable: rankings can be saved
             points,
             self.n_partitions,
             n_jobs=self.n_jobs,
