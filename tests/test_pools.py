@@ -392,3 +392,52 @@ def test_a_diverged_net_is_reported_not_ranked(make, data):
     ).initialize()
     with pytest.raises(EmbeddingError, match="non-finite .* diverged.*Refit"):
         make(net, prefit=True).query(X_pool, 5)
+
+
+def _write_idx(path, array):
+    """An uncompressed IDX file (MNIST's format): magic, dims, big-endian bytes."""
+    import struct
+
+    with open(path, "wb") as f:
+        f.write(struct.pack(">HBB", 0, 0x08, array.ndim))
+        f.write(struct.pack(f">{array.ndim}I", *array.shape))
+        f.write(array.astype(np.uint8).tobytes())
+
+
+def test_torchvision_mnist_dataset_with_transforms(tmp_path, data):
+    """torchvision's MNIST class on MNIST-format files, with a Normalize transform."""
+    torchvision = pytest.importorskip("torchvision")
+    from skorch import NeuralNetClassifier
+    from torchvision import transforms
+
+    from skal.toy import LeNetModule
+
+    rng = np.random.RandomState(0)
+    n = 120
+    images = np.zeros((n, 28, 28), dtype=np.uint8)
+    labels = rng.randint(0, 10, n)
+    for i, label in enumerate(labels):  # a bright square whose place depends on the class
+        r, c = divmod(int(label), 4)
+        images[i, 4 + 6 * r:8 + 6 * r, 2 + 6 * c:8 + 6 * c] = 255
+    images = np.clip(images + rng.randint(0, 60, images.shape), 0, 255)
+    raw = tmp_path / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for split in ("train", "t10k"):
+        _write_idx(raw / f"{split}-images-idx3-ubyte", images)
+        _write_idx(raw / f"{split}-labels-idx1-ubyte", labels)
+    transform = transforms.Compose(
+        [transforms.ToTensor(), transforms.Normalize((0.1307,), (0.3081,))]
+    )
+    mnist = torchvision.datasets.MNIST(tmp_path, train=True, transform=transform,
+                                       download=False)
+    assert len(mnist) == n
+    net = NeuralNetClassifier(
+        LeNetModule, criterion=torch.nn.CrossEntropyLoss, max_epochs=2, train_split=None,
+        batch_size=32, module__hidden_units=16,
+    )
+    torch.manual_seed(0)
+    net.fit(torch.utils.data.Subset(mnist, range(60)), y=None)
+    as_array = np.stack([mnist[i][0].numpy() for i in range(60, n)])
+    pool = torch.utils.data.Subset(mnist, range(60, n))
+    for strategy in (MarginSampling(net, prefit=True), BADGE(net, prefit=True, random_state=0)):
+        np.testing.assert_array_equal(strategy.rank(pool), strategy.rank(as_array))
