@@ -12,6 +12,9 @@ returns them. Nothing here calls ``plt.show``.
 - :func:`plot_time_breakdown`: seconds per round, fitting vs querying;
 - :func:`save_comparison_plots`: all four, as PNG files in a folder.
 
+One more figure is about a single strategy rather than a comparison:
+:func:`plot_embedding` draws a strategy's picks on a 2-D map of the pool.
+
 The attributes read from ``comparison`` are:
 
 - ``names`` : list of str, the strategies, the baseline among them;
@@ -62,6 +65,7 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
 __all__ = [
+    "plot_embedding",
     "plot_labeling_efficiency",
     "plot_learning_curves",
     "plot_penalty_matrix",
@@ -604,3 +608,131 @@ def save_comparison_plots(comparison, folder, *, dpi=120):
         figure.savefig(paths[name], dpi=dpi, bbox_inches="tight")  # long names stay whole
         figure.clear()
     return paths
+
+
+def plot_embedding(
+    strategy,
+    X,
+    picks,
+    *,
+    y=None,
+    method="landmark_mds",
+    n_landmarks=500,
+    n_annotated=20,
+    random_state=None,
+    ax=None,
+):
+    """Draw a strategy's picks on a 2-D map of what it selects on.
+
+    The pool is mapped with :func:`skal.inspection.embedding_map` (landmark
+    MDS by default, as the variable-batch study of BADGE does; PCA as an
+    option); every pool sample is a small dot, each pick a larger marker with
+    its rank written beside it for the first ``n_annotated``. With ``y``,
+    samples and picks are coloured by class, so one sees at a glance which
+    classes a batch covers.
+
+    Parameters
+    ----------
+    strategy : fitted strategy
+        The strategy whose space is drawn (BADGE: its gradient embedding;
+        CoreSet: the penultimate embedding; score-based strategies: the
+        estimator's penultimate embedding).
+    X : pool
+        The pool, as ``query`` takes it.
+    picks : array-like of int
+        Positions in ``X`` in rank order, e.g. ``strategy.query(X, 50)``.
+    y : array-like of shape (n_samples,), default=None
+        Labels of the pool (true labels in a simulation, or predictions), for
+        the colours.
+    method : {"landmark_mds", "pca"}, default="landmark_mds"
+        See :func:`skal.inspection.embedding_map`.
+    n_landmarks : int, default=500
+        Landmark MDS only: number of landmarks.
+    n_annotated : int, default=20
+        How many of the first picks get their rank written beside them.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the map's landmarks.
+    ax : matplotlib Axes, default=None
+        Where to draw; a new figure if None.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+
+    See Also
+    --------
+    skal.inspection.picks_summary : the picks counted per class.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skal import BADGE
+    >>> from skal.plotting import plot_embedding
+    >>> X, y = load_digits(return_X_y=True)
+    >>> clf = LogisticRegression(max_iter=300).fit(X[:100], y[:100])
+    >>> badge = BADGE(clf, prefit=True, random_state=0)
+    >>> picks = badge.query(X[100:600], batch_size=20)
+    >>> ax = plot_embedding(badge, X[100:600], picks, y=y[100:600], random_state=0)
+    >>> len(ax.texts)  # the ranks of the first 20 picks
+    20
+    """
+    from .inspection import embedding_map
+
+    picks = np.asarray(picks)
+    if not isinstance(n_annotated, int) or n_annotated < 0:
+        raise ValueError(f"n_annotated={n_annotated!r} must be a non-negative integer.")
+    coords = embedding_map(
+        strategy, X, method=method, n_landmarks=n_landmarks, random_state=random_state
+    )
+    if picks.ndim != 1 or picks.dtype.kind not in "iu" or (
+        picks.size and (picks.min() < 0 or picks.max() >= len(coords))
+    ):
+        raise ValueError(
+            f"picks must be a 1-D array of positions in X (0 to {len(coords) - 1})."
+        )
+    if ax is None:
+        ax = _new_axes((6.4, 5.2))
+    if y is not None:
+        y = np.asarray(y)
+        if len(y) != len(coords):
+            raise ValueError(f"y has {len(y)} labels but X has {len(coords)} samples.")
+        classes, codes = np.unique(y, return_inverse=True)
+        cmap = colormaps["tab10" if classes.size <= 10 else "tab20"]
+        colors = cmap(codes % cmap.N)
+    else:
+        classes, colors = None, np.tile(np.array([[0.2, 0.4, 0.8, 1.0]]), (len(coords), 1))
+    faint = colors.copy()
+    faint[:, 3] = 0.25
+    ax.scatter(coords[:, 0], coords[:, 1], s=6, c=faint, linewidths=0)
+    ax.scatter(
+        coords[picks, 0], coords[picks, 1], s=60, c=colors[picks], marker="o",
+        edgecolors="black", linewidths=0.8, zorder=3,
+    )
+    for rank, i in enumerate(picks[:n_annotated], start=1):
+        ax.annotate(
+            str(rank), coords[i], xytext=(4, 4), textcoords="offset points",
+            fontsize=7, zorder=4,
+        )
+    if classes is not None:
+        from matplotlib.lines import Line2D
+
+        cmap_colors = colormaps["tab10" if classes.size <= 10 else "tab20"]
+        handles = [
+            Line2D([], [], marker="o", linestyle="", color=cmap_colors(k % cmap_colors.N),
+                   label=str(c))
+            for k, c in enumerate(classes)
+        ]
+        _legend_at(ax, handles)
+    space = {"landmark_mds": "landmark MDS", "pca": "PCA"}[method]
+    ax.set_title(f"{type(strategy).__name__}: first {picks.size} picks ({space})")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    return ax
+
+
+def _legend_at(ax, handles):
+    ax.legend(handles=handles, title="class", fontsize="small", loc="center left",
+              bbox_to_anchor=(1.0, 0.5), frameon=False)
