@@ -230,7 +230,11 @@ def picks_summary(strategy, X, picks, y=None):
     classes, out = None, {}
     if estimator is not None:
         proba = predict_proba(estimator, X_valid, purpose="picks_summary")
-        classes = np.asarray(getattr(estimator, "classes_", np.arange(proba.shape[1])))
+        classes = np.asarray(getattr(estimator, "classes_", []))
+        if classes.size != proba.shape[1]:
+            # a net with more outputs than the classes it saw (e.g. trained without
+            # some digits): columns are the labels themselves, as skorch's predict says
+            classes = np.arange(proba.shape[1])
         predicted = classes[np.argmax(proba, axis=1)]
     if y is not None:
         y = np.asarray(y)

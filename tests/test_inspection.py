@@ -113,3 +113,21 @@ def test_plot_embedding_draws_pool_picks_and_ranks(digits_model):
     assert ax.get_legend() is None and len(ax.texts) == 20
     with pytest.raises(ValueError, match="picks must be a 1-D array"):
         plot_embedding(strategy, X, np.array([[0, 1]]))
+
+
+def test_picks_summary_of_a_net_trained_without_some_classes():
+    """10 outputs, trained on labels 2..9 only: columns are the labels (skorch's predict)."""
+    from skal.toy import make_skorch_classifier
+
+    X, y = load_digits(return_X_y=True)
+    X = (X / 16).astype(np.float32)
+    seen = y[:400] > 1
+    net = make_skorch_classifier(64, 10, hidden_units=16, max_epochs=3).fit(
+        X[:400][seen], y[:400][seen])
+    strategy = BADGE(net, prefit=True, random_state=0)
+    picks = strategy.query(X[400:], 25)
+    summary = picks_summary(strategy, X[400:], picks, y=y[400:])
+    assert summary["class"].tolist() == list(range(10))
+    predicted = net.predict(X[400:])
+    np.testing.assert_array_equal(summary["pool_predicted"], np.bincount(predicted, minlength=10))
+    assert summary["picked_predicted"].sum() == 25
