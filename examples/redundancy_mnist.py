@@ -70,7 +70,8 @@ def main(argv=None):
         for row in comparison.summary():
             print(f"  {row['strategy']:>16} final {row['final_score_mean']:.4f} ± "
                   f"{row['final_score_std']:.4f}  efficiency {row['labeling_efficiency']:.2f}  "
-                  f"AULC {row['aulc_mean']:.4f}  wins {row['wins']:.2f}")
+                  f"AULC {row['aulc_mean']:.4f}  "
+                  f"beats/round {row['strategies_beaten_per_round']:.2f}")
     results["settings"] = vars(args)
     (out / "results.json").write_text(json.dumps(results, indent=1))
     _plot_vs_factor(results, args.factors, out / "final_accuracy_vs_redundancy.png")

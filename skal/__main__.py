@@ -16,6 +16,42 @@ import numpy as np
 __all__ = ["main"]
 
 
+_SEED_MAX = 2**32 - 1
+
+
+def _check_args(args):
+    """The first nonsensical option value, as a one-line message; None if all are fine.
+
+    Checked before any trial runs, so that a typo costs nothing and prints one
+    line instead of a traceback from deep inside the trials.
+    """
+    positive = ["trials", "initial_size", "batch_size", "budget", "epochs"]
+    if args.command == "compare":
+        positive += ["hidden", "pool_size", "test_size"]
+    for name in positive:
+        value = getattr(args, name)
+        if value < 1:
+            return f"--{name.replace('_', '-')} must be a positive integer; got {value}."
+    if args.budget < args.initial_size:
+        return (
+            f"--budget {args.budget} is smaller than --initial-size {args.initial_size}: "
+            "the budget counts every label, the initial ones included. Raise --budget or "
+            "lower --initial-size."
+        )
+    if not 0 <= args.seed <= _SEED_MAX:
+        return f"--seed must lie in [0, {_SEED_MAX}]; got {args.seed}."
+    if args.command == "demo" and not 0 < args.test_size < 1:
+        return f"--test-size must be a fraction in (0, 1); got {args.test_size}."
+    if args.command == "compare":
+        if args.cv is not None and args.cv < 2:
+            return f"--cv must be at least 2 folds; got {args.cv}."
+        if args.n_jobs == 0:
+            return "--n-jobs must not be 0: pass a positive number of jobs, or -1 for all CPUs."
+        if args.dropout is not None and not 0 <= args.dropout < 1:
+            return f"--dropout must lie in [0, 1); got {args.dropout}."
+    return None
+
+
 def _demo(args):
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
@@ -53,14 +89,18 @@ def _demo(args):
                 lr=0.01,
                 seed=int(seed),
             )
-            learner = ActiveLearner(
-                net,
-                strategy,
-                batch_size=args.batch_size,
-                initial_size=args.initial_size,
-                budget=args.budget,
-                random_state=int(seed),
-            ).fit(X_pool, y_pool, X_val=X_test, y_val=y_test)
+            try:
+                learner = ActiveLearner(
+                    net,
+                    strategy,
+                    batch_size=args.batch_size,
+                    initial_size=args.initial_size,
+                    budget=args.budget,
+                    random_state=int(seed),
+                ).fit(X_pool, y_pool, X_val=X_test, y_val=y_test)
+            except ValueError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 2
             scores.append(learner.history_["score"])
             query_time += np.nansum(learner.history_["query_time"])
             fit_time += learner.history_["fit_time"].sum()
@@ -179,6 +219,9 @@ def _compare(args):
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except RuntimeError as exc:  # every trial failed
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
 
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
@@ -199,11 +242,14 @@ def _compare(args):
     )
     w = max([16] + [len(r["strategy"]) for r in rows])
     print(f"{'strategy':>{w}} {'final accuracy':>16} {'label eff.':>10} {'AULC':>7} "
-          f"{'query s':>8} {'fit s':>7} {'wins':>5}")
+          f"{'query s':>8} {'fit s':>7} {'beats/round':>11}")
     for r in rows:
         print(f"{r['strategy']:>{w}} {r['final_score_mean']:>8.3f} ± {r['final_score_std']:.3f} "
               f"{r['labeling_efficiency']:>10.2f} {r['aulc_mean']:>7.3f} "
-              f"{r['query_time_mean']:>8.3f} {r['fit_time_mean']:>7.3f} {r['wins']:>5.2f}")
+              f"{r['query_time_mean']:>8.3f} {r['fit_time_mean']:>7.3f} "
+              f"{r['strategies_beaten_per_round']:>11.2f}")
+    print(f"beats/round: how many of the other {len(rows) - 1} strategies a strategy beats "
+          "in a round (paired t-test across trials), averaged over the rounds.")
     for e in comparison.errors:
         print(f"failed: {e['strategy']} trial {e['trial']} (seed {e['seed']}): {e['error']}")
     print(f"wrote {out / 'rounds.csv'}, {out / 'summary.csv'} (and .json), "
@@ -263,7 +309,7 @@ def _parser():
             "(same initial sets and folds) and compare them with random sampling. Writes "
             "rounds.csv/.json (every round of every trial), summary.csv/.json (final "
             "accuracy ± std, labeling efficiency, area under the learning curve, mean "
-            "query and fit time, penalty-matrix wins) and four PNG plots."
+            "query and fit time, strategies beaten per round) and four PNG plots."
         ),
     )
     compare.add_argument("--dataset", choices=_DATASETS, default="digits",
@@ -320,9 +366,14 @@ def main(argv=None):
         The exit status.
     """
     args = _parser().parse_args(argv)
+    problem = _check_args(args)
+    if problem is not None:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     tic = time.perf_counter()
     status = args.func(args)
-    print(f"done in {time.perf_counter() - tic:.1f} s")
+    if status == 0:
+        print(f"done in {time.perf_counter() - tic:.1f} s")
     return status
 
 

@@ -3,20 +3,22 @@
 import copy
 import warnings
 from collections import defaultdict
-from numbers import Integral
+from contextlib import contextmanager
+from numbers import Integral, Number, Real
 from time import perf_counter
+from types import SimpleNamespace
 
 import numpy as np
 from sklearn import config_context
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.metrics import check_scoring, get_scorer_names
-from sklearn.utils import check_random_state, get_tags
+from sklearn.utils import assert_all_finite, check_random_state, get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, column_or_1d
+from sklearn.utils.validation import check_consistent_length, check_is_fitted, column_or_1d
 
-from .embeddings import _is_skorch_net
-from .exceptions import UpdateResetWarning
+from .embeddings import _final_estimator, _is_skorch_net
+from .exceptions import SkalWarning, UpdateResetWarning
 from .strategies import EntropySampling
 from .utils._sklearn_compat import (
     HasMethods,
@@ -27,18 +29,238 @@ from .utils._sklearn_compat import (
     validate_data,
 )
 
-__all__ = ["ActiveLearner"]
+__all__ = ["ActiveLearner", "MissingLabelWarning", "TrainSplitWarning"]
 
-UNLABELED = -1
+# budget="auto": the initial set plus this many rounds of batch_size samples
+AUTO_ROUNDS = 10
 
 
-def _unlabeled_mask(y):
-    """Boolean mask of the samples marked ``-1`` (scikit-learn's convention)."""
-    if y.dtype.kind in "iuf":
-        return y == UNLABELED
-    if y.dtype.kind == "O":
-        return np.fromiter((v is not None and v == UNLABELED for v in y), bool, len(y))
-    return np.zeros(len(y), dtype=bool)
+class MissingLabelWarning(SkalWarning):
+    """The unlabeled marker may also be a class of ``y``.
+
+    Issued by :class:`~skal.ActiveLearner` when a numeric ``missing_label``
+    (``-1`` by default) marks no more samples than are labeled, as happens when
+    ``-1`` is a class (labels -1/+1 or -1/0/1) rather than a marker.
+    """
+
+
+class TrainSplitWarning(SkalWarning):
+    """A skorch net's ``train_split`` cannot split the labeled set.
+
+    Issued (once per ``fit``) by :class:`~skal.ActiveLearner` when it fits a
+    round's net without an internal validation split instead.
+    """
+
+
+# -- the unlabeled marker ------------------------------------------------------------
+
+
+def _is_missing(value):
+    """None, NaN, pd.NA or pd.NaT."""
+    if value is None:
+        return True
+    if isinstance(value, (float, np.floating)):
+        return value != value
+    return type(value).__name__ in ("NAType", "NaTType")
+
+
+def _is_number(value):
+    return isinstance(value, Number) and not isinstance(value, (bool, np.bool_))
+
+
+def _marks_missing_values(missing_label):
+    """True for ``None`` and NaN: the marker is "a missing value"."""
+    return missing_label is None or (_is_number(missing_label) and missing_label != missing_label)
+
+
+def _as_number(text):
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return None
+
+
+def _labels(y):
+    """``y`` as a 1-D array that keeps every label's type.
+
+    NumPy turns a list of strings with an integer ``-1`` into strings
+    (``'-1'``); such a list becomes an object array instead.
+    """
+    if y is None:
+        raise ValueError(
+            "ActiveLearner requires y to be passed, but the target y is None. Pass the "
+            "labels, with missing_label (-1 by default) for unlabeled samples."
+        )
+    array = np.asarray(y)
+    if array.ndim == 1 and array.dtype.kind in "US" and not isinstance(y, np.ndarray):
+        as_objects = np.asarray(y, dtype=object)
+        if any(not isinstance(v, str) for v in as_objects):
+            array = as_objects
+    return column_or_1d(array, warn=True)
+
+
+def _unlabeled_mask(y, missing_label):
+    """Boolean mask of the samples ``missing_label`` marks in ``y``.
+
+    Raises a ValueError where the marker is ambiguous: missing values the
+    marker does not match, or strings that read as a numeric marker.
+    """
+    n, kind = len(y), y.dtype.kind
+    if kind == "f":
+        missing = np.isnan(y)
+    elif kind == "O":
+        missing = np.fromiter((_is_missing(v) for v in y), bool, n)
+    else:
+        missing = np.zeros(n, dtype=bool)
+    if _marks_missing_values(missing_label):
+        return missing
+    if missing.any():
+        i = int(np.flatnonzero(missing)[0])
+        value = y[i].item() if isinstance(y[i], np.generic) else y[i]
+        raise ValueError(
+            f"y[{i}] is {value!r}, a missing value, but missing_label={missing_label!r} "
+            "marks the unlabeled samples. Pass missing_label=None to mark unlabeled "
+            f"samples with None, NaN or pd.NA, or mark them with {missing_label!r}."
+        )
+    if isinstance(missing_label, str):
+        if kind in "US":
+            return y == missing_label
+        if kind == "O":
+            return np.fromiter((isinstance(v, str) and v == missing_label for v in y), bool, n)
+        number = _as_number(missing_label)
+        if number is not None and kind in "iuf" and np.any(y == number):
+            raise ValueError(
+                f"missing_label={missing_label!r} is a string, but y holds numbers, "
+                f"among them {number:g}. Pass missing_label={number:g} if {number:g} marks "
+                "the unlabeled samples."
+            )
+        return np.zeros(n, dtype=bool)
+    # a numeric marker
+    if kind in "iufb":
+        return y == missing_label
+    if kind == "O":
+        labels = {str(v) for v in y if isinstance(v, str)}
+    else:
+        labels = set(np.unique(y).tolist())
+    clashes = sorted((v for v in labels if _as_number(v) == missing_label), key=repr)
+    if clashes:
+        text = clashes[0]
+        raise ValueError(
+            f"y holds labels as strings, and {text!r} reads as missing_label="
+            f"{missing_label!r}, which is a number: is {text!r} an unlabeled marker or a "
+            f"class? (NumPy turns {missing_label!r} into {text!r} in an array of strings.) "
+            f"If {text!r} marks the unlabeled samples, pass missing_label={text!r}; if "
+            "it is a class, mark the unlabeled samples with None and pass "
+            "missing_label=None."
+        )
+    if kind == "O":
+        return np.fromiter((_is_number(v) and v == missing_label for v in y), bool, n)
+    return np.zeros(n, dtype=bool)
+
+
+def _one_class_error(n_labeled, label, hint=""):
+    return ValueError(
+        f"The labeled set ({n_labeled} samples) contains only one class ({label!r}); the "
+        "estimator needs at least two classes. Raise initial_size, pass initial_indices "
+        f"covering two classes, or label samples of another class.{hint}"
+    )
+
+
+# -- skorch nets: seeded weights, a train_split that fits the labeled set -------------
+
+
+def _torch_entropy(random_state):
+    """What the torch seeds of a fit derive from, drawn from no generator.
+
+    An int gives itself; a ``RandomState`` gives its current state, read without
+    advancing it (so the learner's picks do not change); ``None`` gives None
+    (torch is not seeded).
+    """
+    if random_state is None:
+        return None
+    if isinstance(random_state, Integral):
+        return [int(random_state)]
+    _, key, pos, *_ = random_state.get_state()
+    return [int(v) for v in key] + [int(pos)]
+
+
+def _round_seed(entropy, n_round):
+    if entropy is None:
+        return None
+    return int(np.random.SeedSequence(entropy, spawn_key=(n_round,)).generate_state(1)[0])
+
+
+@contextmanager
+def _torch_seeded(net, seed):
+    """Seed torch for one fit of a skorch net, leaving the global generators as they were."""
+    if seed is None or net is None:
+        yield
+        return
+    import torch
+
+    devices = []
+    device = getattr(net, "device", None)
+    if device is not None and torch.device(device).type == "cuda" and torch.cuda.is_available():
+        index = torch.device(device).index
+        devices = [torch.cuda.current_device() if index is None else index]
+    with torch.random.fork_rng(devices=devices):
+        torch.random.default_generator.manual_seed(seed)
+        for index in devices:
+            with torch.cuda.device(index):
+                torch.cuda.manual_seed(seed)
+        yield
+
+
+def _split_problem(train_split, y):
+    """Why a skorch ``ValidSplit`` cannot split ``y``'s samples, or None if it can."""
+    from skorch.dataset import ValidSplit
+
+    if not isinstance(train_split, ValidSplit):
+        return None  # a user's own callable: leave it to skorch
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "the least populated class has only ..."
+        try:
+            train_split(np.arange(len(y)), y)
+        except ValueError as exc:
+            return str(exc).rstrip(".")
+    return None
+
+
+def _describe_split(train_split):
+    cv = getattr(train_split, "cv", "?")
+    stratified = getattr(train_split, "stratified", False)
+    return f"ValidSplit({cv!r}{', stratified=True' if stratified else ''})"
+
+
+@contextmanager
+def _each_warning_once(state):
+    """Record the warnings of the rounds; on exit, issue each distinct one once.
+
+    Every round fits the estimator again, and would repeat its warnings (a
+    ``ConvergenceWarning`` per round). A repeated warning is issued once, with
+    its count; categories are kept, so warning filters apply as usual.
+    """
+    caught = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield
+    finally:
+        seen = {}
+        for w in caught:
+            key = (w.category, str(w.message))
+            if key in seen:
+                seen[key][1] += 1
+            else:
+                seen[key] = [w, 1]
+        for w, count in seen.values():
+            message = w.message
+            if count > 1:
+                message = (
+                    f"{w.message} [{count} times in the {state.n_fits} estimator fits of "
+                    "ActiveLearner.fit; shown once]"
+                )
+            warnings.warn_explicit(message, w.category, w.filename, w.lineno)
 
 
 def _estimator_has(attr):
@@ -57,18 +279,20 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     - **Simulation** (every label known): an initial random labeled set of
       ``initial_size`` samples, then rounds of *query ``batch_size`` samples
       with the strategy → reveal their labels → refit*, until ``budget``
-      samples are labeled. This is how strategies are evaluated.
-    - **Real labeling** (unlabeled samples marked ``-1``, as in
-      :mod:`sklearn.semi_supervised`): the estimator is fitted on the labeled
-      samples only; :meth:`query` then proposes the next samples to label.
-      Label them in your own copy of ``y`` and call ``fit`` again. ``y`` is
-      never modified, so no label is ever lost.
+      samples are labeled (by default, 10 rounds). This is how strategies are
+      evaluated.
+    - **Real labeling** (unlabeled samples marked with ``missing_label``,
+      ``-1`` by default as in :mod:`sklearn.semi_supervised`): the estimator
+      is fitted on the labeled samples only; :meth:`query` then proposes the
+      next samples to label. Label them in your own copy of ``y`` and call
+      ``fit`` again. ``y`` is never modified, so no label is ever lost.
 
     Parameters
     ----------
     estimator : estimator object
         The classifier to train: a scikit-learn classifier or a skorch
-        ``NeuralNetClassifier``. It is cloned; the original is never fitted.
+        ``NeuralNetClassifier`` (alone or as the last step of a ``Pipeline``).
+        It is cloned; the original is never fitted.
 
     strategy : BaseStrategy, default=None
         The query strategy, e.g. ``EntropySampling()`` or
@@ -93,10 +317,13 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         ``initial_size`` of its ranking of the whole of ``X``. It is cloned,
         and seeded from ``random_state`` when its own is None.
 
-    budget : int, float or None, default=None
+    budget : int, float, "auto" or None, default="auto"
         Simulation only: total number of labeled samples at which to stop
         (initial set included), as a count or as a fraction of ``n_samples``
-        (rounded down). ``None`` labels the whole pool.
+        (rounded down). ``"auto"`` runs 10 query rounds: the initial set plus
+        ``10 * batch_size`` samples, at most ``n_samples``. ``None`` labels
+        the whole pool, one round per ``batch_size`` samples (on a large pool
+        that is many rounds; ``verbose=1`` shows the progress).
 
     retrain : {"reset", "update"}, default="reset"
         How the estimator is trained after each round: ``"reset"`` fits a
@@ -108,6 +335,26 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         that round it is trained from scratch, with an
         :class:`~skal.exceptions.UpdateResetWarning`.
 
+    missing_label : int, float, str or None, default=-1
+        The value of ``y`` that marks an unlabeled sample.
+
+        - A number (the default ``-1``, scikit-learn's semi-supervised
+          convention) marks the equal numbers: ``-1`` or ``-1.0`` in a numeric
+          ``y``, the integer ``-1`` among the strings of an object array or a
+          list. It never matches the string ``"-1"``.
+        - A string, e.g. ``"unknown"``, marks that string.
+        - ``None`` (or ``np.nan``) marks missing values: ``None``, ``NaN``
+          and ``pd.NA``. Use it for string labels in a pandas Series or a
+          NumPy string array, and whenever ``-1`` is a class.
+
+        Where the marker is ambiguous, ``fit``, :meth:`query` and
+        :meth:`rank` raise a ``ValueError`` rather than guess: a ``y`` with
+        missing values that ``missing_label`` does not match, or with strings
+        that read as a numeric marker (``"-1"`` in a NumPy string array). And
+        since ``-1`` can also be a class (labels -1/+1 or -1/0/1), a numeric
+        marker that marks no more samples than are labeled issues a
+        :class:`~skal.learner.MissingLabelWarning`.
+
     scoring : str, callable or None, default=None
         Score recorded each round on the validation set passed to ``fit``
         (``X_val``, ``y_val``); see :func:`sklearn.metrics.check_scoring`.
@@ -115,10 +362,13 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
 
     random_state : int, RandomState instance or None, default=None
         Seed of the initial set and, for a strategy whose own
-        ``random_state`` is None, of one seed per round.
+        ``random_state`` is None, of one seed per round. For a skorch net,
+        it also seeds torch for each round's fit (weight initialization,
+        shuffling, dropout): see Notes.
 
     verbose : int, default=0
-        If positive, print one line per round.
+        If positive, print one line per round: the labels so far out of the
+        budget, and the round's fit time, query time and score.
 
     keep_estimators : bool, default=False
         Keep the estimator fitted in every round (``round_estimators_``), so
@@ -166,6 +416,32 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     --------
     sklearn.semi_supervised.SelfTrainingClassifier : the model for this API.
 
+    Notes
+    -----
+    **Reproducible skorch nets.** With an int ``random_state``, each fit of a
+    skorch net (alone or at the end of a ``Pipeline``) runs under
+    ``torch.random.fork_rng``, with torch seeded from ``random_state`` and the
+    round number (``numpy.random.SeedSequence(random_state,
+    spawn_key=(round,))``): weight initialization, data shuffling and dropout
+    are the same in every run, and every strategy compared on a trial starts
+    from the same round-0 net. The fits leave the global torch generators as
+    they were, and the seeds are not drawn from the generator that picks
+    samples, so seeding torch changes no pick of a seeded run. A net that seeds itself (such as
+    :class:`skal.toy.SeededNeuralNetClassifier`) overrides the seed.
+    ``random_state=None`` leaves torch alone.
+
+    **skorch's internal validation split.** ``NeuralNetClassifier`` holds out
+    a stratified fifth of its training data by default
+    (``train_split=ValidSplit(5)``), which cannot split a labeled set with
+    fewer than 5 samples of every class. In a round where the net's
+    ``ValidSplit`` cannot split the labeled set, that round's net is fitted
+    without one (``train_split=None``), with one
+    :class:`~skal.learner.TrainSplitWarning` per ``fit``. Give the net
+    ``train_split=None`` to train on every labeled sample in every round.
+
+    **Warnings** of the estimator's fits (a ``ConvergenceWarning`` each round)
+    are issued once per ``fit``, with the number of times they occurred.
+
     Examples
     --------
     Simulated rounds with every label known:
@@ -194,6 +470,17 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     True
     >>> y_known[to_label] = y[to_label]  # what the annotators answer
     >>> learner = learner.fit(X, y_known)
+
+    String labels, with unknown labels marked ``None``:
+
+    >>> names = np.array(["zero", "one", "two", "three", "four", "five", "six",
+    ...                   "seven", "eight", "nine"], dtype=object)[y]
+    >>> names_known = np.full(len(y), None, dtype=object)
+    >>> names_known[:30] = names[:30]
+    >>> learner = ActiveLearner(LogisticRegression(max_iter=500), missing_label=None)
+    >>> to_label = learner.fit(X, names_known).query(X, names_known, batch_size=5)
+    >>> bool(np.all(names_known[to_label] == None))  # noqa: E711
+    True
     """
 
     _parameter_constraints = {
@@ -208,9 +495,11 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         "budget": [
             Interval(Integral, 1, None, closed="left"),
             Interval(RealNotInt, 0, 1, closed="right"),
+            StrOptions({"auto"}),
             None,
         ],
         "retrain": [StrOptions({"reset", "update"})],
+        "missing_label": [Real, str, None],
         "scoring": [StrOptions(set(get_scorer_names())), callable, None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -225,8 +514,9 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         batch_size=10,
         initial_size=10,
         initial_strategy=None,
-        budget=None,
+        budget="auto",
         retrain="reset",
+        missing_label=-1,
         scoring=None,
         random_state=None,
         verbose=0,
@@ -239,6 +529,7 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         self.initial_strategy = initial_strategy
         self.budget = budget
         self.retrain = retrain
+        self.missing_label = missing_label
         self.scoring = scoring
         self.random_state = random_state
         self.verbose = verbose
@@ -255,8 +546,9 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         X : array-like of shape (n_samples, ...)
             All samples: labeled and unlabeled.
         y : array-like of shape (n_samples,)
-            Labels; ``-1`` marks an unlabeled sample. If no sample is marked,
-            rounds are simulated by revealing labels from ``y``.
+            Labels; ``missing_label`` (``-1`` by default) marks an unlabeled
+            sample. If no sample is marked, rounds are simulated by revealing
+            labels from ``y``.
         initial_indices : array-like of int, default=None
             Simulation only: the initial labeled set, instead of a random one
             of ``initial_size`` samples.
@@ -268,70 +560,87 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         self : object
             The fitted learner.
         """
-        X, y = validate_data(
-            self, X, y, accept_sparse=["csr", "csc"], allow_nd=True, dtype="numeric"
-        )
-        unlabeled = _unlabeled_mask(y)
+        X = self._validate_X(X, reset=True)
+        y = _labels(y)
+        check_consistent_length(X, y)
+        if y.dtype.kind == "f":
+            assert_all_finite(y, allow_nan=True, input_name="y")
+        unlabeled = _unlabeled_mask(y, self.missing_label)
         check_classification_targets(y[~unlabeled])
         if (X_val is None) != (y_val is None):
             raise ValueError("Pass both X_val and y_val, or neither.")
+        torch_entropy = _torch_entropy(self.random_state)  # before any draw
         rng = check_random_state(self.random_state)
         n_samples = len(y)
         if self.retrain == "update":
             self._check_can_update()
 
-        if unlabeled.any():  # real labeling: train on what is labeled
+        simulating = not unlabeled.any()
+        if not simulating:  # real labeling: train on what is labeled
+            marker = self.missing_label
             if initial_indices is not None:
                 raise ValueError(
-                    "initial_indices applies to simulation only; with samples marked "
-                    "-1 in y, the labeled set is every sample not marked -1."
+                    f"initial_indices applies to simulation only; with samples marked "
+                    f"{marker!r} in y, the labeled set is every sample not marked "
+                    f"{marker!r}."
                 )
             initial = np.flatnonzero(~unlabeled)
             if initial.size == 0:
                 raise ValueError(
-                    "Every sample of y is marked -1 (unlabeled); there is nothing to "
-                    "train on. Label a first batch, e.g. the first "
+                    f"Every sample of y is marked {marker!r} (unlabeled); there is nothing "
+                    "to train on. Label a first batch, e.g. the first "
                     "FacilityLocationSampling(prefit=True).query(X, batch_size=k) picks "
                     "(a seed set that covers X) or RandomSampling's."
                 )
+            self._check_marker_is_not_a_class(y, unlabeled)
             budget = initial.size
         else:
             budget = self._resolve_budget(n_samples)
             initial = self._initial_set(X, budget, initial_indices, rng)
+            if budget is None:  # "auto"
+                budget = min(n_samples, initial.size + AUTO_ROUNDS * self.batch_size)
 
         scorer = None
         if X_val is not None:
             scorer = check_scoring(self.estimator, scoring=self.scoring)
 
+        state = SimpleNamespace(
+            torch_entropy=torch_entropy, split_warned=False, n_fits=0, budget=budget,
+            simulating=simulating,
+        )
         history = defaultdict(list)
         label_round = np.full(n_samples, -1, dtype=np.intp)
         label_round[initial] = 0
         order = list(initial)
         round_estimators = []
-        estimator, fit_time = self._fit_round(None, X, y, order)
-        self._record(history, 0, order, fit_time, np.nan, estimator, scorer, X_val, y_val)
-        self._keep(round_estimators, estimator)
-
-        n_round = 0
-        while len(order) < budget:
-            n_round += 1
-            pool = np.flatnonzero(label_round == -1)
-            k = min(self.batch_size, budget - len(order))
-            strategy = self._round_strategy(estimator, X, y, order, rng)
-            tic = perf_counter()
-            with config_context(assume_finite=True):  # X was validated in fit
-                picks = pool[strategy.query(X[pool], batch_size=k)]
-            query_time = perf_counter() - tic
-            label_round[picks] = n_round
-            order.extend(picks.tolist())
-            estimator, fit_time = self._fit_round(estimator, X, y, order)
+        with _each_warning_once(state):
+            estimator, fit_time = self._fit_round(None, X, y, order, 0, state)
             self._record(
-                history, n_round, order, fit_time, query_time, estimator, scorer, X_val, y_val
+                history, 0, order, fit_time, np.nan, estimator, scorer, X_val, y_val, state
             )
             self._keep(round_estimators, estimator)
 
-        self.estimator_ = estimator
-        self.strategy_ = self._round_strategy(estimator, X, y, order, rng)
+            n_round = 0
+            while len(order) < budget:
+                n_round += 1
+                pool = np.flatnonzero(label_round == -1)
+                k = min(self.batch_size, budget - len(order))
+                strategy = self._round_strategy(estimator, X, y, order, rng)
+                tic = perf_counter()
+                with config_context(assume_finite=True):  # X was validated in fit
+                    picks = pool[strategy.query(X[pool], batch_size=k)]
+                query_time = perf_counter() - tic
+                label_round[picks] = n_round
+                order.extend(picks.tolist())
+                estimator, fit_time = self._fit_round(estimator, X, y, order, n_round, state)
+                self._record(
+                    history, n_round, order, fit_time, query_time, estimator, scorer, X_val,
+                    y_val, state,
+                )
+                self._keep(round_estimators, estimator)
+
+            self.estimator_ = estimator
+            self.strategy_ = self._round_strategy(estimator, X, y, order, rng)
         self.classes_ = getattr(estimator, "classes_", None)
         if self.classes_ is None:
             self.classes_ = np.unique(y[order])
@@ -343,6 +652,32 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             self.round_estimators_ = round_estimators
         return self
 
+    def _check_marker_is_not_a_class(self, y, unlabeled):
+        """Warn or raise where a numeric marker looks like a class of y."""
+        marker = self.missing_label
+        if not _is_number(marker) or _marks_missing_values(marker) or y.dtype.kind not in "iuf":
+            return
+        n_unlabeled, n_labeled = int(unlabeled.sum()), int((~unlabeled).sum())
+        hint = (
+            f" y marks {n_unlabeled} samples with missing_label={marker!r}, which are "
+            f"treated as unlabeled: if {marker!r} is a class (e.g. labels -1/+1), pass "
+            "missing_label=None and mark unlabeled samples with NaN or None."
+        )
+        classes = np.unique(y[~unlabeled])
+        if classes.size == 1:
+            raise _one_class_error(n_labeled, classes.tolist()[0], hint)
+        if n_unlabeled <= n_labeled:
+            warnings.warn(
+                f"y marks {n_unlabeled} of {len(y)} samples as unlabeled with "
+                f"missing_label={marker!r}, no more than are labeled ({n_labeled}). If "
+                f"{marker!r} is a class of y (e.g. labels -1/0/1), those samples are left "
+                "out of training: pass missing_label=None (and mark unlabeled samples "
+                "with NaN or None), or another value that is not a class. If they are "
+                "unlabeled, ignore this warning (MissingLabelWarning).",
+                MissingLabelWarning,
+                stacklevel=4,
+            )
+
     def _keep(self, round_estimators, estimator):
         if self.keep_estimators:
             # "update" mode trains the same object on: keep a snapshot
@@ -351,6 +686,9 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             )
 
     def _resolve_budget(self, n_samples):
+        """The budget as a count; None for "auto" (which needs the initial set)."""
+        if isinstance(self.budget, str):
+            return None
         if self.budget is None:
             return n_samples
         if isinstance(self.budget, Integral):
@@ -395,7 +733,7 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 initial = rng.choice(n_samples, size=n_initial, replace=False)
             else:
                 initial = self._seed_set(X, n_initial, rng)
-        if initial.size > budget:
+        if budget is not None and initial.size > budget:
             raise ValueError(
                 f"The initial labeled set ({initial.size} samples) is larger than "
                 f"budget={self.budget} ({budget} samples). Raise the budget or lower "
@@ -429,18 +767,13 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 "has neither. Use retrain='reset'."
             )
 
-    def _fit_round(self, estimator, X, y, order):
+    def _fit_round(self, estimator, X, y, order, n_round, state):
         """Fit (reset) or continue training (update) on the labeled samples."""
         idx = np.asarray(order, dtype=np.intp)
         X_labeled, y_labeled = X[idx], y[idx]
         classes = np.unique(y_labeled)
         if classes.size < 2:
-            raise ValueError(
-                f"The labeled set ({idx.size} samples) contains only one class "
-                f"({classes.tolist()[0]!r}); the estimator needs at least two classes. Raise "
-                "initial_size, pass initial_indices covering two classes, or label "
-                "samples of another class."
-            )
+            raise _one_class_error(idx.size, classes.tolist()[0])
         tic = perf_counter()
         updating = estimator is not None and self.retrain == "update"
         known = getattr(estimator, "classes_", None) if updating else None
@@ -463,13 +796,43 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             estimator = clone(self.estimator)
             if self.retrain == "update" and "warm_start" in estimator.get_params(deep=False):
                 estimator.set_params(warm_start=True)
-            estimator.fit(X_labeled, y_labeled)
+            fit = estimator.fit
+        elif estimator.get_params(deep=False).get("warm_start", False):
+            fit = estimator.fit
         else:
-            if estimator.get_params(deep=False).get("warm_start", False):
-                estimator.fit(X_labeled, y_labeled)
-            else:
-                estimator.partial_fit(X_labeled, y_labeled, classes=known)
+            def fit(X, y):
+                return estimator.partial_fit(X, y, classes=known)
+        net = _final_estimator(estimator)
+        net = net if _is_skorch_net(net) else None
+        if net is not None:
+            self._fit_split_or_not(net, y_labeled, n_round, state)
+        state.n_fits += 1
+        with _torch_seeded(net, _round_seed(state.torch_entropy, n_round)):
+            fit(X_labeled, y_labeled)
         return estimator, perf_counter() - tic
+
+    def _fit_split_or_not(self, net, y_labeled, n_round, state):
+        """Fit the round's net without validation if its ValidSplit cannot split."""
+        train_split = getattr(net, "train_split", None)
+        problem = _split_problem(train_split, y_labeled)
+        if problem is None:
+            return
+        net.set_params(train_split=None)
+        if not state.split_warned:
+            state.split_warned = True
+            n = len(y_labeled)
+            warnings.warn(
+                f"The skorch net's train_split={_describe_split(train_split)} cannot split "
+                f"the {n} labeled samples of round {n_round} ({problem}). ActiveLearner "
+                "fits the net of such a round without an internal validation split "
+                "(train_split=None); this warning is shown once per fit. To choose "
+                "otherwise, give the net train_split=None (every labeled sample trains, "
+                "the usual choice for small labeled sets) or a split that works on "
+                f"{n} samples, e.g. ValidSplit(0.2, stratified=False), or raise "
+                "initial_size.",
+                TrainSplitWarning,
+                stacklevel=5,
+            )
 
     def _round_strategy(self, estimator, X, y, order, rng):
         """A clone of the strategy, given the round's estimator and labeled set."""
@@ -482,7 +845,9 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         with config_context(assume_finite=True):  # X was validated in fit
             return strategy.set_params(**params).fit(X[idx], y[idx])
 
-    def _record(self, history, n_round, order, fit_time, query_time, est, scorer, X_val, y_val):
+    def _record(
+        self, history, n_round, order, fit_time, query_time, est, scorer, X_val, y_val, state
+    ):
         score = np.nan if scorer is None else float(scorer(est, X_val, y_val))
         history["round"].append(n_round)
         history["n_labeled"].append(len(order))
@@ -490,30 +855,37 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         history["query_time"].append(query_time)
         history["score"].append(score)
         if self.verbose:
+            of = f" of {state.budget}" if state.simulating else ""
             print(
-                f"[ActiveLearner] round {n_round}: {len(order)} labeled, fit "
-                f"{fit_time:.3f}s, query {query_time:.3f}s, score {score:.4f}"
+                f"[ActiveLearner] round {n_round}: {len(order)}{of} labeled, fit "
+                f"{fit_time:.3f}s, query {query_time:.3f}s, score {score:.4f}",
+                flush=True,
             )
 
     # -- proposing samples ----------------------------------------------------------
 
+    def _validate_X(self, X, reset):
+        return validate_data(
+            self, X, reset=reset, accept_sparse=["csr", "csc"], allow_nd=True, dtype="numeric"
+        )
+
     def _pool(self, X, y):
         check_is_fitted(self)
-        X = validate_data(
-            self, X, reset=False, accept_sparse=["csr", "csc"], allow_nd=True, dtype="numeric"
-        )
+        X = self._validate_X(X, reset=False)
         if y is None:
             return X, np.arange(X.shape[0])
-        y = column_or_1d(y, warn=True)
+        y = _labels(y)
+        marker = self.missing_label
         if len(y) != X.shape[0]:
             raise ValueError(
                 f"y has {len(y)} entries but X has {X.shape[0]} samples; pass the "
-                "same y as to fit, with -1 for unlabeled samples."
+                f"same y as to fit, with {marker!r} for unlabeled samples."
             )
-        pool = np.flatnonzero(_unlabeled_mask(y))
+        pool = np.flatnonzero(_unlabeled_mask(y, marker))
         if pool.size == 0:
             raise ValueError(
-                "y marks no sample as unlabeled (-1): there is nothing left to query."
+                f"y marks no sample as unlabeled ({marker!r}): there is nothing left to "
+                "query."
             )
         return X, pool
 
@@ -525,7 +897,7 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         X : array-like of shape (n_samples, ...)
             Candidate samples (e.g. the ``X`` given to ``fit``, or new data).
         y : array-like of shape (n_samples,), default=None
-            If given, only samples marked ``-1`` are candidates.
+            If given, only samples marked ``missing_label`` are candidates.
         batch_size : int, default=None
             How many to propose; ``None`` uses the learner's ``batch_size``.
 
@@ -546,7 +918,7 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         X : array-like of shape (n_samples, ...)
             Candidate samples.
         y : array-like of shape (n_samples,), default=None
-            If given, only samples marked ``-1`` are ranked.
+            If given, only samples marked ``missing_label`` are ranked.
 
         Returns
         -------
@@ -560,9 +932,7 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
 
     def _validate_predict(self, X):
         check_is_fitted(self)
-        return validate_data(
-            self, X, reset=False, accept_sparse=["csr", "csc"], allow_nd=True, dtype="numeric"
-        )
+        return self._validate_X(X, reset=False)
 
     def predict(self, X):
         """Predict classes with the final estimator.

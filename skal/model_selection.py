@@ -18,7 +18,7 @@ from sklearn.model_selection import StratifiedKFold, check_cv
 from sklearn.utils import check_random_state
 from sklearn.utils.parallel import Parallel, delayed
 
-from .learner import ActiveLearner
+from .learner import AUTO_ROUNDS, ActiveLearner
 from .strategies import RandomSampling
 
 __all__ = ["active_learning_curve", "compare_strategies", "StrategyComparison",
@@ -120,7 +120,9 @@ def _resolve_sizes(learner, n_pool):
     if not isinstance(n_initial, Integral):
         n_initial = int(np.ceil(n_initial * n_pool))
     budget = learner.budget
-    if budget is None:
+    if budget == "auto":
+        budget = min(n_pool, n_initial + AUTO_ROUNDS * learner.batch_size)
+    elif budget is None:
         budget = n_pool
     elif not isinstance(budget, Integral):
         budget = max(1, int(np.floor(budget * n_pool)))
@@ -441,7 +443,14 @@ class StrategyComparison:
             ``strategy``, ``final_score_mean``, ``final_score_std``,
             ``labeling_efficiency``, ``aulc_mean``, ``aulc_std``,
             ``query_time_mean`` and ``fit_time_mean`` (seconds per round),
-            ``wins`` (row sum of the penalty matrix), ``n_failed_trials``.
+            ``strategies_beaten_per_round``, ``n_failed_trials``.
+
+            ``strategies_beaten_per_round`` is the row sum of the penalty
+            matrix: the number of other strategies this one beats (paired
+            t-test across trials at ``alpha``) in a round, averaged over the
+            rounds. It lies between 0 and ``len(names) - 1``: 1.8 among four
+            strategies means that in an average round it is significantly
+            better than 1.8 of the other three.
         """
         rows = []
         for i, name in enumerate(self.names):
@@ -456,7 +465,7 @@ class StrategyComparison:
                 "query_time_mean": float(np.nanmean(self.query_times[name][:, 1:]))
                 if self.n_labeled.size > 1 else float("nan"),
                 "fit_time_mean": float(np.nanmean(self.fit_times[name])),
-                "wins": float(self.penalty[i].sum()),
+                "strategies_beaten_per_round": float(self.penalty[i].sum()),
                 "n_failed_trials": sum(e["strategy"] == name for e in self.errors),
             })
         return rows

@@ -143,3 +143,65 @@ def test_example_augmented_cnn_runs_both_ways(retrain):
     # "update" continues training one network (its history grows across rounds);
     # "reset" trains a fresh one each round (one round of epochs in its history)
     assert len(net.history) == (3 if retrain == "update" else 1)
+
+
+def _run_cli(*args, cwd):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "skal", *args], capture_output=True,
+                          text=True, cwd=cwd, timeout=300)
+
+
+@pytest.mark.parametrize(
+    "command, args, message",
+    [
+        ("compare", ["--batch-size", "0"], "--batch-size must be a positive integer; got 0."),
+        ("compare", ["--initial-size", "0"],
+         "--initial-size must be a positive integer; got 0."),
+        ("compare", ["--budget", "-5"], "--budget must be a positive integer; got -5."),
+        ("compare", ["--budget", "10"],
+         "--budget 10 is smaller than --initial-size 20: the budget counts every label"),
+        ("compare", ["--trials", "0"], "--trials must be a positive integer; got 0."),
+        ("compare", ["--epochs", "0"], "--epochs must be a positive integer; got 0."),
+        ("compare", ["--hidden", "0"], "--hidden must be a positive integer; got 0."),
+        ("compare", ["--cv", "1"], "--cv must be at least 2 folds; got 1."),
+        ("compare", ["--n-jobs", "0"], "--n-jobs must not be 0"),
+        ("compare", ["--dropout", "1.5"], "--dropout must lie in [0, 1); got 1.5."),
+        ("compare", ["--seed", "-1"], "--seed must lie in [0, 4294967295]; got -1."),
+        ("compare", ["--pool-size", "0"], "--pool-size must be a positive integer; got 0."),
+        ("compare", ["--model", "logreg", "--budget", "100000"],
+         "budget=100000 is larger than the pool"),
+        ("demo", ["--batch-size", "0"], "--batch-size must be a positive integer; got 0."),
+        ("demo", ["--test-size", "1.5"], "--test-size must be a fraction in (0, 1); got 1.5."),
+    ],
+)
+def test_invalid_option_values_fail_in_one_line(command, args, message, tmp_path, capsys):
+    status = main([command, *args, "--output", str(tmp_path / "out")])
+    out, err = capsys.readouterr()
+    assert status == 2
+    assert err.splitlines() == [f"error: {err.strip()[len('error: '):]}"]
+    assert message in err
+    assert "done in" not in out
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("option", ["--batch-size", "--initial-size"])
+def test_invalid_option_from_the_shell_gives_no_traceback(option, tmp_path):
+    result = _run_cli("compare", option, "0", "--output", str(tmp_path / "out"), cwd=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert lines == [f"error: {option} must be a positive integer; got 0."]
+    assert "Traceback" not in result.stderr
+    assert "done in" not in result.stdout
+
+
+def test_compare_summary_names_the_penalty_column(tmp_path, capsys):
+    status = main(["compare", "--strategies", "random", "entropy", "--trials", "2",
+                   "--budget", "40", "--model", "logreg", "--output", str(tmp_path)])
+    assert status == 0
+    out = capsys.readouterr().out
+    assert re.search(r"strategy\s+final accuracy.*beats/round", out)
+    assert "beats/round: how many of the other 1 strategies a strategy beats in a round" in out
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert "strategies_beaten_per_round" in summary[0] and "wins" not in summary[0]

@@ -6,6 +6,7 @@ them by hand.
 """
 
 import math
+import re
 import pickle
 import warnings
 
@@ -752,3 +753,378 @@ def test_initial_strategy_needing_a_classifier_is_refused(blobs):
     )
     with pytest.raises(ValueError, match="initial_strategy=EntropySampling.*before any label"):
         learner.fit(X, y)
+
+
+# -- missing_label: the unlabeled marker (issue 11, item 1) --------------------------------
+
+
+@pytest.fixture(scope="module")
+def iris_names():
+    """(X, y, names, unknown): iris, its class names, and a mask of unlabeled rows
+    (two labeled samples per class)."""
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    names = np.array(["setosa", "versicolor", "virginica"], dtype=object)[y]
+    unknown = np.ones(len(y), dtype=bool)
+    unknown[[0, 1, 50, 51, 100, 101]] = False
+    return X, y, names, unknown
+
+
+def _reference_picks(X, y, unknown):
+    """Picks of the integer-labeled run with -1 markers, the behaviour kept from before."""
+    y_int = np.where(unknown, -1, y)
+    learner = ActiveLearner(LogisticRegression(), EntropySampling()).fit(X, y_int)
+    return learner.query(X, y_int, batch_size=5), learner.rank(X, y_int)
+
+
+@pytest.mark.parametrize(
+    "make_y, missing_label",
+    [
+        (lambda names, unknown: np.where(unknown, None, names), None),
+        (lambda names, unknown: np.where(unknown, np.nan, names), None),
+        (lambda names, unknown: np.where(unknown, np.nan, names), np.nan),
+        (lambda names, unknown: np.where(unknown, "unknown", names).astype(str), "unknown"),
+        (lambda names, unknown: [-1 if u else str(n) for n, u in zip(names, unknown)], -1),
+        (lambda names, unknown: np.where(unknown, -1, names), -1),
+        (lambda names, unknown: np.where(unknown, "-1", names).astype(str), "-1"),
+    ],
+    ids=["None", "nan", "nan-marker", "unknown-str-array", "list-with-int", "object-int",
+         "str-marker"],
+)
+def test_missing_label_marks_unlabeled_string_labels(make_y, missing_label, iris_names):
+    X, y, names, unknown = iris_names
+    y_known = make_y(names, unknown)
+    before = copy_of(y_known)
+    learner = ActiveLearner(
+        LogisticRegression(), EntropySampling(), missing_label=missing_label
+    ).fit(X, y_known)
+    assert list(learner.classes_) == ["setosa", "versicolor", "virginica"]
+    np.testing.assert_array_equal(learner.labeled_indices_, np.flatnonzero(~unknown))
+    assert learner.n_rounds_ == 0
+    picks, ranking = _reference_picks(X, y, unknown)
+    np.testing.assert_array_equal(learner.query(X, y_known, batch_size=5), picks)
+    np.testing.assert_array_equal(learner.rank(X, y_known), ranking)
+    assert_same(y_known, before)
+
+
+def copy_of(y):
+    return list(y) if isinstance(y, list) else y.copy()
+
+
+def assert_same(y, before):
+    assert type(y) is type(before)
+    assert len(y) == len(before)
+    assert all((a is b) or (a == b) or (a != a and b != b) for a, b in zip(y, before))
+
+
+def test_missing_label_none_with_a_pandas_series(iris_names):
+    pd = pytest.importorskip("pandas")
+    X, y, names, unknown = iris_names
+    y_known = pd.Series(names, dtype="string")
+    y_known[unknown] = pd.NA
+    before = y_known.copy()
+    learner = ActiveLearner(LogisticRegression(), missing_label=None).fit(X, y_known)
+    assert list(learner.classes_) == ["setosa", "versicolor", "virginica"]
+    picks, _ = _reference_picks(X, y, unknown)
+    np.testing.assert_array_equal(learner.query(X, y_known, batch_size=5), picks)
+    pd.testing.assert_series_equal(y_known, before)
+
+
+def test_missing_label_on_numbers_with_nan(iris_names):
+    X, y, _, unknown = iris_names
+    y_float = np.where(unknown, np.nan, y.astype(float))
+    learner = ActiveLearner(LogisticRegression(), missing_label=None).fit(X, y_float)
+    picks, _ = _reference_picks(X, y, unknown)
+    np.testing.assert_array_equal(learner.query(X, y_float, batch_size=5), picks)
+    np.testing.assert_array_equal(learner.classes_, [0.0, 1.0, 2.0])
+
+
+@pytest.mark.parametrize(
+    "make_y, params, match",
+    [
+        # a NumPy string array turns -1 into '-1': never read as a class silently
+        (lambda names, u: np.where(u, "-1", names).astype(str), {},
+         r"y holds labels as strings, and '-1' reads as missing_label=-1, which is a "
+         r"number.*pass missing_label='-1'.*missing_label=None"),
+        (lambda names, u: np.array([str(v) for v in np.where(u, -1, names)]), {},
+         r"'-1' reads as missing_label=-1"),
+        (lambda names, u: np.where(u, "-1", names), {},  # object array of strings
+         r"'-1' reads as missing_label=-1"),
+        # missing values the marker does not match
+        (lambda names, u: np.where(u, None, names), {},
+         r"y\[2\] is None, a missing value, but missing_label=-1 marks the unlabeled "
+         r"samples\. Pass missing_label=None"),
+        (lambda names, u: np.where(u, np.nan, names), {"missing_label": "unknown"},
+         r"y\[2\] is nan, a missing value, but missing_label='unknown'.*missing_label=None"),
+        (lambda names, u: np.where(u, np.nan, np.arange(len(u)) % 3), {},
+         r"y\[2\] is nan, a missing value, but missing_label=-1.*missing_label=None"),
+        # a string marker for numbers that hold the number
+        (lambda names, u: np.where(u, -1, np.arange(len(u)) % 3), {"missing_label": "-1"},
+         r"missing_label='-1' is a string, but y holds numbers, among them -1\. Pass "
+         r"missing_label=-1"),
+    ],
+    ids=["str-array", "str-list-converted", "object-str", "None", "nan-vs-str-marker",
+         "float-nan", "str-marker-on-ints"],
+)
+def test_ambiguous_markers_are_errors(make_y, params, match, iris_names):
+    X, _, names, unknown = iris_names
+    y_known = make_y(names, unknown)
+    before = y_known.copy()
+    learner = ActiveLearner(LogisticRegression(), **params)
+    with pytest.raises(ValueError, match=match):
+        learner.fit(X, y_known)
+    assert_same(y_known, before)
+    # query and rank read y with the same marker, and refuse the same y
+    fitted = ActiveLearner(LogisticRegression(), budget=20, random_state=0, **params).fit(
+        X, np.arange(len(X)) % 3 if "missing_label" not in params else names)
+    for method in (fitted.query, fitted.rank):
+        with pytest.raises(ValueError, match=match):
+            method(X, y_known)
+
+
+def test_query_uses_the_learners_marker(iris_names):
+    X, y, names, unknown = iris_names
+    y_known = np.where(unknown, None, names)
+    learner = ActiveLearner(LogisticRegression(), missing_label=None).fit(X, y_known)
+    with pytest.raises(ValueError, match=r"y marks no sample as unlabeled \(None\)"):
+        learner.query(X, names)
+    with pytest.raises(ValueError, match=r"pass the same y as to fit, with None for unlabeled"):
+        learner.query(X, y_known[:5])
+
+
+def test_missing_label_is_a_validated_parameter(data):
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    X, y, _, _ = data
+    with pytest.raises(InvalidParameterError, match=r"'missing_label' parameter.*Got \[-1\]"):
+        ActiveLearner(LogisticRegression(), missing_label=[-1]).fit(X, y)
+
+
+def test_a_list_of_labels_is_not_mutated_and_matches_the_object_array(iris_names):
+    X, _, names, unknown = iris_names
+    as_list = [-1 if u else str(n) for n, u in zip(names, unknown)]
+    as_object = np.array(as_list, dtype=object)
+    from_list = ActiveLearner(LogisticRegression()).fit(X, as_list)
+    from_array = ActiveLearner(LogisticRegression()).fit(X, as_object)
+    np.testing.assert_array_equal(from_list.labeled_indices_, from_array.labeled_indices_)
+    np.testing.assert_array_equal(from_list.rank(X, as_list), from_array.rank(X, as_object))
+    assert as_list.count(-1) == unknown.sum()
+
+
+# -- -1 as a real class (issue 11, item 2) ---------------------------------------------------
+
+
+def test_minus_one_as_one_of_three_classes_is_reported(iris_names):
+    """Labels {-1, 0, 1}: the -1 rows are no more than the labeled ones, so the
+    learner says what it does with them and how to keep them as a class."""
+    from skal.learner import MissingLabelWarning
+
+    X, y, _, _ = iris_names
+    y_signed = y - 1
+    with pytest.warns(MissingLabelWarning, match=(
+        r"y marks 50 of 150 samples as unlabeled with missing_label=-1, no more than are "
+        r"labeled \(100\)\. If -1 is a class of y.*pass missing_label=None"
+    )):
+        learner = ActiveLearner(LogisticRegression(), budget=30, random_state=0).fit(
+            X, y_signed
+        )
+    np.testing.assert_array_equal(learner.classes_, [0, 1])
+    # the fix the warning names: a marker that is not a class
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", MissingLabelWarning)
+        learner = ActiveLearner(
+            LogisticRegression(), budget=30, random_state=0, missing_label=None
+        ).fit(X, y_signed)
+    np.testing.assert_array_equal(learner.classes_, [-1, 0, 1])
+    assert learner.n_rounds_ == 2  # a simulation, as intended
+
+
+def test_minus_one_plus_one_labels_name_the_marker(iris_names):
+    X, y, _, _ = iris_names
+    y_pm = np.where(y == 0, -1, 1)
+    with pytest.raises(ValueError, match=(
+        r"contains only one class \(1\).*y marks 50 samples with missing_label=-1, which "
+        r"are treated as unlabeled: if -1 is a class \(e\.g\. labels -1/\+1\), pass "
+        r"missing_label=None"
+    )):
+        ActiveLearner(LogisticRegression()).fit(X, y_pm)
+    learner = ActiveLearner(
+        LogisticRegression(), budget=30, random_state=0, missing_label=None
+    ).fit(X, y_pm)
+    np.testing.assert_array_equal(learner.classes_, [-1, 1])
+
+
+def test_real_labeling_with_few_labels_does_not_warn(partly_labeled):
+    from skal.learner import MissingLabelWarning
+
+    X, _, y_known = partly_labeled
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", MissingLabelWarning)
+        ActiveLearner(LogisticRegression()).fit(X, y_known)
+
+
+# -- a plain skorch net: seeded per round, default train_split (items 3 and 5) --------------
+
+
+def plain_net(**params):
+    """A skorch net as a user writes it: no seed, skorch's default train_split."""
+    import torch
+    from skorch import NeuralNetClassifier
+
+    from skal.toy import MLPClassifierModule
+
+    defaults = dict(
+        module__n_features=64, module__n_classes=10, module__hidden_units=16,
+        criterion=torch.nn.CrossEntropyLoss, max_epochs=3, lr=0.1, verbose=0,
+    )
+    return NeuralNetClassifier(MLPClassifierModule, **{**defaults, **params})
+
+
+def test_plain_skorch_net_with_the_default_train_split_fits(digits):
+    """skorch's default ValidSplit(5) cannot split 10 labeled samples of 10
+    classes: those rounds fit without it, with one warning that says so."""
+    from skal.learner import TrainSplitWarning
+
+    X, y, _, _ = digits
+    net = plain_net()
+    with pytest.warns(TrainSplitWarning) as record:
+        learner = ActiveLearner(net, BADGE(), budget=40, random_state=0).fit(X, y)
+    messages = [str(w.message) for w in record if w.category is TrainSplitWarning]
+    assert len(messages) == 1
+    assert re.search(
+        r"train_split=ValidSplit\(5, stratified=True\) cannot split the 10 labeled samples "
+        r"of round 0 \(n_splits=5 cannot be greater than the number of members in each "
+        r"class\)\. ActiveLearner fits the net of such a round without an internal "
+        r"validation split \(train_split=None\).*give the net train_split=None",
+        messages[0],
+    )
+    assert learner.history_["n_labeled"].tolist() == [10, 20, 30, 40]
+    assert net.train_split is not None  # the caller's net is left alone
+    # a net given train_split=None never warns
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", TrainSplitWarning)
+        ActiveLearner(plain_net(train_split=None), BADGE(), budget=20, random_state=0).fit(X, y)
+
+
+def test_train_split_is_kept_where_it_can_split(digits):
+    """Only the rounds whose labeled set the split cannot split lose it."""
+    from skorch.dataset import ValidSplit
+
+    from skal.learner import TrainSplitWarning
+
+    X, y, _, _ = digits
+    net = plain_net(train_split=ValidSplit(0.2, stratified=True, random_state=0))
+    with pytest.warns(TrainSplitWarning, match=r"round 0"):
+        learner = ActiveLearner(
+            net, RandomSampling(), initial_size=10, batch_size=90, budget=100,
+            random_state=0, keep_estimators=True,
+        ).fit(X, y)
+    first, last = learner.round_estimators_
+    assert first.train_split is None and "valid_loss" not in first.history[-1]
+    assert isinstance(last.train_split, ValidSplit) and "valid_loss" in last.history[-1]
+
+
+def _weights(net):
+    return np.concatenate([p.detach().numpy().ravel() for p in net.module_.parameters()])
+
+
+def test_plain_skorch_net_is_seeded_per_trial_and_round(digits):
+    import torch
+
+    X, y, X_val, y_val = digits
+
+    def run(random_state, retrain="reset"):
+        return ActiveLearner(
+            plain_net(train_split=None), EntropySampling(), batch_size=20, initial_size=30,
+            budget=70, retrain=retrain, random_state=random_state, keep_estimators=True,
+        ).fit(X, y, X_val=X_val[:200], y_val=y_val[:200])
+
+    first, again, other = run(0), run(0), run(1)
+    # the fits leave the global torch generator as it was
+    state = torch.random.get_rng_state()
+    ActiveLearner(plain_net(train_split=None), RandomSampling(), initial_size=30,
+                  budget=50, random_state=0).fit(X, y)
+    assert torch.equal(torch.random.get_rng_state(), state)
+    np.testing.assert_array_equal(first.labeled_indices_, again.labeled_indices_)
+    np.testing.assert_array_equal(first.history_["score"], again.history_["score"])
+    for a, b in zip(first.round_estimators_, again.round_estimators_):
+        np.testing.assert_array_equal(_weights(a), _weights(b))
+    assert not np.array_equal(_weights(first.round_estimators_[0]),
+                              _weights(other.round_estimators_[0]))
+    update, update_again = run(0, "update"), run(0, "update")
+    np.testing.assert_array_equal(_weights(update.estimator_), _weights(update_again.estimator_))
+
+
+def test_round_seeds_do_not_draw_from_the_pick_generator(data, monkeypatch):
+    """Seeding torch must not change the picks of a seeded run: they equal the
+    picks of the same run with torch seeding switched off, also for a
+    RandomState instance (whose state is read, not advanced)."""
+    import contextlib
+
+    from skal import learner as learner_module
+
+    X, y, _, _ = data
+    X = X.astype(np.float32)
+    net = make_skorch_classifier(5, 3, hidden_units=8, max_epochs=2)
+
+    def run(random_state):
+        return ActiveLearner(net, BADGE(), batch_size=7, budget=40,
+                             random_state=random_state).fit(X, y).labeled_indices_
+
+    seeded = [run(3), run(np.random.RandomState(3))]
+    monkeypatch.setattr(learner_module, "_torch_seeded",
+                        lambda net, seed: contextlib.nullcontext())
+    unseeded = [run(3), run(np.random.RandomState(3))]
+    np.testing.assert_array_equal(seeded, unseeded)
+
+
+# -- defaults: budget, progress, repeated warnings (item 9) ----------------------------------
+
+
+def test_default_budget_is_ten_rounds():
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    learner = ActiveLearner(LogisticRegression(max_iter=200), random_state=0).fit(X, y)
+    assert learner.n_rounds_ == 10
+    assert learner.history_["n_labeled"].tolist() == list(range(10, 111, 10))
+    # capped at the pool; budget=None still labels every sample
+    small = ActiveLearner(LogisticRegression(), batch_size=20, random_state=0).fit(X[:60], y[:60])
+    assert small.history_["n_labeled"].tolist() == [10, 30, 50, 60]
+    assert ActiveLearner(LogisticRegression()).get_params()["budget"] == "auto"
+
+
+def test_verbose_shows_progress_towards_the_budget(data, capsys):
+    X, y, _, _ = data
+    ActiveLearner(LogisticRegression(), batch_size=10, budget=30, random_state=0,
+                  verbose=1).fit(X, y)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(",")[0] for line in lines] == [
+        "[ActiveLearner] round 0: 10 of 30 labeled",
+        "[ActiveLearner] round 1: 20 of 30 labeled",
+        "[ActiveLearner] round 2: 30 of 30 labeled",
+    ]
+
+
+def test_a_warning_repeated_every_round_is_shown_once(data):
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, y, _, _ = data
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        learner = ActiveLearner(
+            LogisticRegression(max_iter=1), batch_size=10, budget=60, random_state=0
+        ).fit(X, y)
+    convergence = [w for w in record if issubclass(w.category, ConvergenceWarning)]
+    assert learner.n_rounds_ == 5
+    assert len(convergence) == 1
+    assert re.search(r"\[6 times in the 6 estimator fits of ActiveLearner\.fit; shown once\]",
+                     str(convergence[0].message))
+    # filters still apply to the category
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ActiveLearner(LogisticRegression(max_iter=1), batch_size=10, budget=60,
+                      random_state=0).fit(X, y)
+    assert not [w for w in record if issubclass(w.category, ConvergenceWarning)]

@@ -1,6 +1,8 @@
 """Learning curves across trials, strategy comparison, parallel backends, bad input."""
 
 
+import warnings
+
 import numpy as np
 import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -12,6 +14,7 @@ from skal import BADGE, ActiveLearner, EntropySampling, RandomSampling
 from skal.datasets import make_redundant
 from skal.metrics import penalty_matrix
 from skal.model_selection import (
+    StrategyComparison,
     active_learning_curve,
     compare_strategies,
     resolve_strategy,
@@ -194,3 +197,65 @@ def test_redundant_pool_diversity_does_not_lose_to_entropy():
         assert P[i["EntropySampling"], i[diverse]] == 0.0, comparison.summary()
     # and the redundancy does hurt entropy: it is beaten in some rounds
     assert P[i["BADGE"], i["EntropySampling"]] > 0
+
+
+def test_summary_column_says_what_it_counts(iris):
+    """The penalty matrix's row sum, named for what it is: the number of other
+    strategies beaten in a round, on average (it may exceed 1)."""
+    X, y = iris
+    comparison = compare_strategies(_learner(), ["entropy", "margin", BADGE()], X, y, cv=3,
+                                    n_repeats=2, random_state=0)
+    rows = comparison.summary()
+    assert "wins" not in rows[0]
+    for i, row in enumerate(rows):
+        beaten = row["strategies_beaten_per_round"]
+        assert beaten == pytest.approx(comparison.penalty[i].sum())
+        assert 0 <= beaten <= len(rows) - 1
+    doc = StrategyComparison.summary.__doc__
+    assert "strategies_beaten_per_round" in doc and "averaged over the" in doc
+
+
+def test_default_budget_is_resolved_for_every_trial(iris):
+    X, y = iris
+    learner = ActiveLearner(LogisticRegression(max_iter=300), MarginSampling_(),
+                            initial_size=6, batch_size=3)
+    curves = active_learning_curve(learner, X, y, cv=3, random_state=0)
+    # budget="auto": the initial set and 10 rounds
+    np.testing.assert_array_equal(curves["n_labeled"], np.arange(6, 37, 3))
+
+
+def test_a_plain_skorch_net_starts_every_strategy_from_the_same_net():
+    """A user's own NeuralNetClassifier (no seed of its own, skorch's default
+    train_split): round-0 scores are identical across strategies, trial by
+    trial, and a rerun gives the same numbers."""
+    import torch
+    from skorch import NeuralNetClassifier
+
+    from skal.learner import TrainSplitWarning
+    from skal.toy import MLPClassifierModule
+
+    X, y = load_digits(return_X_y=True)
+    X = (X / 16.0).astype(np.float32)
+    net = NeuralNetClassifier(
+        MLPClassifierModule, module__n_features=64, module__n_classes=10,
+        module__hidden_units=16, criterion=torch.nn.CrossEntropyLoss, max_epochs=3, lr=0.1,
+        verbose=0,
+    )
+    learner = ActiveLearner(net, initial_size=20, batch_size=10, budget=40)
+
+    def run():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", TrainSplitWarning)
+            warnings.filterwarnings("ignore", message="The least populated class")
+            return compare_strategies(
+                learner, ["entropy", "badge"], X[:400], y[:400], X_test=X[400:700],
+                y_test=y[400:700], n_repeats=2, random_state=0,
+            )
+
+    comparison = run()
+    r0 = np.array([comparison.scores[n][:, 0] for n in comparison.names])
+    np.testing.assert_array_equal(r0, np.repeat(r0[:1], len(comparison.names), axis=0))
+    assert r0[0, 0] != r0[0, 1]  # trials differ from each other
+    again = run()
+    for name in comparison.names:
+        np.testing.assert_array_equal(comparison.scores[name], again.scores[name])
