@@ -31,7 +31,9 @@ setup(
         "matplotlib>=3.7",
         "tqdm>=4.60",
     ],
-    extras_require={"test": ["pytest>=7", "pandas>=1.5", "dask[distributed]>=2023.1"]},
+    extras_require={
+        "test": ["pytest>=7", "pandas>=1.5", "dask[distributed]>=2023.1", "hypothesis>=6"]
+    },
     entry_points={"console_scripts": ["skal=skal.__main__:main"]},
     classifiers=[
         "Programming Language :: Python :: 3",

@@ -15,11 +15,12 @@ from sklearn.metrics import check_scoring, get_scorer_names
 from sklearn.utils import assert_all_finite, check_random_state, get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_consistent_length, check_is_fitted, column_or_1d
+from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from .embeddings import _final_estimator, _is_skorch_net
+from .embeddings import _final_estimator, _is_skorch_net, _unwrap
 from .exceptions import SkalWarning, UpdateResetWarning
 from .strategies import EntropySampling
+from .utils._data import is_numeric_frame, num_samples, pool_kind, take, with_labels
 from .utils._sklearn_compat import (
     HasMethods,
     Interval,
@@ -212,17 +213,24 @@ def _torch_seeded(net, seed):
 
 
 def _split_problem(train_split, y):
-    """Why a skorch ``ValidSplit`` cannot split ``y``'s samples, or None if it can."""
+    """Why a skorch ``ValidSplit`` cannot split ``y``'s samples, or None if it can.
+
+    A split that raises cannot split; one that warns (scikit-learn's "the least
+    populated class in y has only 1 members") leaves classes out of training
+    or validation, and counts as one that cannot split either.
+    """
     from skorch.dataset import ValidSplit
 
     if not isinstance(train_split, ValidSplit):
         return None  # a user's own callable: leave it to skorch
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # "the least populated class has only ..."
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         try:
             train_split(np.arange(len(y)), y)
         except ValueError as exc:
             return str(exc).rstrip(".")
+    if caught:
+        return str(caught[0].message).rstrip(".")
     return None
 
 
@@ -426,21 +434,31 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     are the same in every run, and every strategy compared on a trial starts
     from the same round-0 net. The fits leave the global torch generators as
     they were, and the seeds are not drawn from the generator that picks
-    samples, so seeding torch changes no pick of a seeded run. A net that seeds itself (such as
-    :class:`skal.toy.SeededNeuralNetClassifier`) overrides the seed.
-    ``random_state=None`` leaves torch alone.
+    samples, so seeding torch changes no pick of a seeded run. A net that
+    seeds itself (such as :class:`skal.toy.SeededNeuralNetClassifier`)
+    overrides the seed. ``random_state=None`` leaves torch alone.
 
     **skorch's internal validation split.** ``NeuralNetClassifier`` holds out
     a stratified fifth of its training data by default
     (``train_split=ValidSplit(5)``), which cannot split a labeled set with
-    fewer than 5 samples of every class. In a round where the net's
-    ``ValidSplit`` cannot split the labeled set, that round's net is fitted
-    without one (``train_split=None``), with one
-    :class:`~skal.learner.TrainSplitWarning` per ``fit``. Give the net
-    ``train_split=None`` to train on every labeled sample in every round.
+    fewer than 5 samples of a class. In a round where the net's
+    ``ValidSplit`` cannot split the labeled set (it raises, or warns that a
+    class has too few members), that round's net is fitted without one
+    (``train_split=None``), with one :class:`~skal.learner.TrainSplitWarning`
+    per ``fit``. Give the net ``train_split=None`` to train on every labeled
+    sample in every round.
 
     **Warnings** of the estimator's fits (a ``ConvergenceWarning`` each round)
     are issued once per ``fit``, with the number of times they occurred.
+
+    **Pools as you hold them.** ``X`` goes to the estimator unconverted when
+    the estimator reads it as it is: a torch ``Dataset`` or a dict of arrays
+    (for a skorch net), a tensor for a skorch net, and a pandas DataFrame when
+    the estimator is a ``Pipeline`` (which preprocesses it itself, e.g. with a
+    ``ColumnTransformer``) or when its columns are not all numeric. Only its
+    length is checked against ``y`` (and its columns against those seen in
+    ``fit``). Anything else is validated into a numeric array, as
+    scikit-learn estimators do.
 
     Examples
     --------
@@ -544,7 +562,10 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, ...)
-            All samples: labeled and unlabeled.
+            All samples: labeled and unlabeled. An array or sparse matrix; for a
+            skorch net also a tensor, a torch ``Dataset`` (whose own targets are
+            ignored: ``y`` gives the labels) or a dict of arrays; a DataFrame,
+            which a ``Pipeline`` estimator receives as it is (see Notes).
         y : array-like of shape (n_samples,)
             Labels; ``missing_label`` (``-1`` by default) marks an unlabeled
             sample. If no sample is marked, rounds are simulated by revealing
@@ -562,7 +583,12 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         """
         X = self._validate_X(X, reset=True)
         y = _labels(y)
-        check_consistent_length(X, y)
+        if len(y) != num_samples(X):
+            raise ValueError(
+                "Found input variables with inconsistent numbers of samples: "
+                f"[{num_samples(X)}, {len(y)}]. Pass one label per sample of X, with "
+                f"missing_label={self.missing_label!r} for unlabeled samples."
+            )
         if y.dtype.kind == "f":
             assert_all_finite(y, allow_nan=True, input_name="y")
         unlabeled = _unlabeled_mask(y, self.missing_label)
@@ -628,7 +654,7 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 strategy = self._round_strategy(estimator, X, y, order, rng)
                 tic = perf_counter()
                 with config_context(assume_finite=True):  # X was validated in fit
-                    picks = pool[strategy.query(X[pool], batch_size=k)]
+                    picks = pool[strategy.query(take(X, pool), batch_size=k)]
                 query_time = perf_counter() - tic
                 label_round[picks] = n_round
                 order.extend(picks.tolist())
@@ -704,7 +730,7 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         return budget
 
     def _initial_set(self, X, budget, initial_indices, rng):
-        n_samples = X.shape[0]
+        n_samples = num_samples(X)
         if initial_indices is not None:
             initial = column_or_1d(np.asarray(initial_indices))
             if initial.dtype.kind not in "iu" or initial.size == 0:
@@ -770,7 +796,7 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     def _fit_round(self, estimator, X, y, order, n_round, state):
         """Fit (reset) or continue training (update) on the labeled samples."""
         idx = np.asarray(order, dtype=np.intp)
-        X_labeled, y_labeled = X[idx], y[idx]
+        X_labeled, y_labeled = take(X, idx), y[idx]
         classes = np.unique(y_labeled)
         if classes.size < 2:
             raise _one_class_error(idx.size, classes.tolist()[0])
@@ -808,7 +834,7 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             self._fit_split_or_not(net, y_labeled, n_round, state)
         state.n_fits += 1
         with _torch_seeded(net, _round_seed(state.torch_entropy, n_round)):
-            fit(X_labeled, y_labeled)
+            fit(with_labels(X_labeled, y_labeled), y_labeled)
         return estimator, perf_counter() - tic
 
     def _fit_split_or_not(self, net, y_labeled, n_round, state):
@@ -843,7 +869,7 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             params["random_state"] = int(rng.randint(np.iinfo(np.int32).max))
         idx = np.asarray(order, dtype=np.intp)
         with config_context(assume_finite=True):  # X was validated in fit
-            return strategy.set_params(**params).fit(X[idx], y[idx])
+            return strategy.set_params(**params).fit(take(X, idx), y[idx])
 
     def _record(
         self, history, n_round, order, fit_time, query_time, est, scorer, X_val, y_val, state
@@ -864,21 +890,56 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
 
     # -- proposing samples ----------------------------------------------------------
 
+    def _kept_as_given(self, X, kind):
+        """Whether ``X`` goes to the estimator as the user gave it (unvalidated).
+
+        Datasets and dicts always do, and tensors for skorch nets; DataFrames do
+        when the estimator is a Pipeline (which preprocesses them itself, e.g.
+        with a ``ColumnTransformer``) or when they are not all numeric.
+        Everything else is validated into a NumPy array, as before.
+        """
+        if kind in ("dataset", "dict"):
+            return True
+        estimator = _unwrap(self.estimator)
+        if kind == "tensor":
+            return _is_skorch_net(_final_estimator(estimator))
+        if kind == "frame":
+            from sklearn.pipeline import Pipeline
+
+            return isinstance(estimator, Pipeline) or not is_numeric_frame(X)
+        return False
+
     def _validate_X(self, X, reset):
-        return validate_data(
+        """``X`` validated as scikit-learn does, or as given if the estimator reads it."""
+        if self._kept_as_given(X, pool_kind(X)):
+            n_samples = num_samples(X)
+            if n_samples == 0:
+                raise ValueError(
+                    f"Found {type(X).__name__} with 0 sample(s) while a minimum of 1 is "
+                    "required by ActiveLearner."
+                )
+            # only the number of features and the column names, where X has them
+            validate_data(self, X, reset=reset, skip_check_array=True)
+            return X
+        X = validate_data(
             self, X, reset=reset, accept_sparse=["csr", "csc"], allow_nd=True, dtype="numeric"
         )
+        if isinstance(X, np.ndarray) and not X.flags.writeable:
+            X = X.copy()  # torch warns on read-only arrays (pandas copy-on-write, memmaps)
+        return X
 
     def _pool(self, X, y):
+        """The candidate rows of ``X`` (all, or those ``y`` marks) and their indices."""
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
+        n_samples = num_samples(X)
         if y is None:
-            return X, np.arange(X.shape[0])
+            return X, np.arange(n_samples)
         y = _labels(y)
         marker = self.missing_label
-        if len(y) != X.shape[0]:
+        if len(y) != n_samples:
             raise ValueError(
-                f"y has {len(y)} entries but X has {X.shape[0]} samples; pass the "
+                f"y has {len(y)} entries but X has {n_samples} samples; pass the "
                 f"same y as to fit, with {marker!r} for unlabeled samples."
             )
         pool = np.flatnonzero(_unlabeled_mask(y, marker))
@@ -887,7 +948,7 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 f"y marks no sample as unlabeled ({marker!r}): there is nothing left to "
                 "query."
             )
-        return X, pool
+        return (X if pool.size == n_samples else take(X, pool)), pool
 
     def query(self, X, y=None, batch_size=None):
         """Propose the next samples to label.
@@ -895,7 +956,8 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, ...)
-            Candidate samples (e.g. the ``X`` given to ``fit``, or new data).
+            Candidate samples (e.g. the ``X`` given to ``fit``, or new data), of
+            any kind ``fit`` accepts.
         y : array-like of shape (n_samples,), default=None
             If given, only samples marked ``missing_label`` are candidates.
         batch_size : int, default=None
@@ -908,7 +970,7 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         """
         X, pool = self._pool(X, y)
         batch_size = self.batch_size if batch_size is None else batch_size
-        return pool[self.strategy_.query(X[pool], batch_size=batch_size)]
+        return pool[self.strategy_.query(X, batch_size=batch_size)]
 
     def rank(self, X, y=None):
         """Order the candidate samples by labeling priority.
@@ -926,7 +988,7 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             Row indices into ``X`` of every candidate, most valuable first.
         """
         X, pool = self._pool(X, y)
-        return pool[self.strategy_.rank(X[pool])]
+        return pool[self.strategy_.rank(X)]
 
     # -- delegation -----------------------------------------------------------------
 
