@@ -18,6 +18,7 @@ from sklearn.model_selection import StratifiedKFold, check_cv
 from sklearn.utils import check_random_state
 from sklearn.utils.parallel import Parallel, delayed
 
+from .embeddings import _final_estimator, _is_skorch_net
 from .learner import AUTO_ROUNDS, ActiveLearner
 from .strategies import RandomSampling
 
@@ -158,8 +159,12 @@ def _warm_up(estimator, X, y):
     _WARMED_UP.add(key)
     classes = np.unique(y)[:2]
     idx = np.concatenate([np.flatnonzero(y == c)[:3] for c in classes])
+    estimator = clone(estimator)
+    net = _final_estimator(estimator)
+    if _is_skorch_net(net):
+        net.set_params(train_split=None)  # skorch's ValidSplit(5) cannot split 6 samples
     try:
-        clone(estimator).fit(_take(X, idx), y[idx])
+        estimator.fit(_take(X, idx), y[idx])
     except Exception:  # the real fit will report any problem
         pass
 
