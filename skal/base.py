@@ -16,9 +16,9 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
-from .embeddings import _final_estimator, _is_skorch_net, _unwrap
+from .embeddings import _reads_as_given, _unwrap
 from .selection._ranking import LazyRankingMixin
-from .utils._data import is_numeric_frame, num_samples, pool_kind, with_labels
+from .utils._data import num_samples, pool_kind, with_labels
 from .utils._sklearn_compat import HasMethods, _fit_context, validate_data
 
 __all__ = ["BaseStrategy"]
@@ -198,43 +198,18 @@ class BaseStrategy(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
     _needs_pool_values = None
 
     def _kept_as_given(self, X, kind, estimator):
-        """Whether ``X`` goes to the estimator as the user gave it.
-
-        Datasets and dicts always do; tensors do for skorch nets; DataFrames do
-        when the estimator preprocesses them itself (a Pipeline, an estimator
-        fitted with feature names) or when they are not all numeric. Everything
-        else is validated into a NumPy array, as scikit-learn estimators do.
-        """
-        if kind in ("dataset", "dict"):
-            if self._needs_pool_values is not None:
-                raise ValueError(
-                    f"{type(self).__name__} cannot take a pool of type "
-                    f"{type(X).__name__}: {self._needs_pool_values} Pass the samples "
-                    "as a NumPy array or torch tensor."
-                )
-            final = _final_estimator(_unwrap(estimator))
-            if final is not None and not _is_skorch_net(final):
-                raise ValueError(
-                    f"{type(final).__name__} reads arrays, not a pool of type "
-                    f"{type(X).__name__}: torch Datasets and dicts of arrays are for "
-                    "skorch nets. Pass a NumPy array (e.g. np.stack([x for x, _ in "
-                    "dataset])) or use a skorch NeuralNetClassifier."
-                )
-            return True
-        if self._needs_pool_values is not None or estimator is None:
-            return False
-        estimator = _unwrap(estimator)
-        if kind == "tensor":
-            return _is_skorch_net(_final_estimator(estimator))
-        if kind == "frame":
-            from sklearn.pipeline import Pipeline
-
-            return (
-                isinstance(estimator, Pipeline)
-                or hasattr(estimator, "feature_names_in_")
-                or not is_numeric_frame(X)
+        """Whether ``X`` goes to the estimator as the user gave it (see
+        ``skal.embeddings._reads_as_given``), for a strategy that reads the pool
+        only through its estimator."""
+        if kind in ("dataset", "dict") and self._needs_pool_values is not None:
+            raise ValueError(
+                f"{type(self).__name__} cannot take a pool of type "
+                f"{type(X).__name__}: {self._needs_pool_values} Pass the samples "
+                "as a NumPy array or torch tensor."
             )
-        return False
+        if self._needs_pool_values is not None:
+            return False
+        return _reads_as_given(X, kind, estimator)
 
     def _validate_pool(self, X, name="X"):
         kind = pool_kind(X, name)

@@ -41,6 +41,42 @@ def _final_estimator(estimator):
     return estimator
 
 
+def _reads_as_given(X, kind, estimator):
+    """Whether ``estimator`` reads the pool ``X`` (of :func:`pool_kind` ``kind``) as given.
+
+    A torch Dataset or a dict of arrays always goes as it is (a clear error
+    for an estimator other than a skorch net, which cannot read one); a tensor
+    does for a skorch net; a DataFrame does for a Pipeline (which preprocesses
+    it itself, e.g. with a ``ColumnTransformer``), for an estimator fitted
+    with feature names, and when its columns are not all numbers. Everything
+    else is validated into a NumPy array, as scikit-learn estimators do.
+    """
+    from .utils._data import is_numeric_frame
+
+    estimator = _unwrap(estimator)
+    final = _final_estimator(estimator)
+    if kind in ("dataset", "dict"):
+        if final is not None and not _is_skorch_net(final):
+            raise ValueError(
+                f"{_name(final)} reads arrays, not a pool of type {type(X).__name__}: "
+                "torch Datasets and dicts of arrays are for skorch nets. Pass a NumPy "
+                "array (e.g. np.stack([x for x, _ in dataset])) or use a skorch "
+                "NeuralNetClassifier."
+            )
+        return True
+    if estimator is None:
+        return False
+    if kind == "tensor":
+        return _is_skorch_net(final)
+    if kind == "frame":
+        return (
+            isinstance(estimator, Pipeline)
+            or hasattr(estimator, "feature_names_in_")
+            or not is_numeric_frame(X)
+        )
+    return False
+
+
 def _is_skorch_net(estimator):
     try:
         from skorch import NeuralNet

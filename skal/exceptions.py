@@ -11,6 +11,8 @@ __all__ = [
     "SkalWarning",
     "UpdateResetWarning",
     "DeviceWarning",
+    "MissingLabelWarning",
+    "TrainSplitWarning",
 ]
 
 
@@ -41,3 +43,20 @@ class UpdateResetWarning(SkalWarning):
 
 class DeviceWarning(SkalWarning):
     """A requested device is not available; skal runs on the CPU instead."""
+
+
+class MissingLabelWarning(SkalWarning):
+    """The unlabeled marker may also be a class of ``y``.
+
+    Issued by :class:`~skal.ActiveLearner` when a numeric ``missing_label``
+    (``-1`` by default) marks no more samples than are labeled, as happens when
+    ``-1`` is a class (labels -1/+1 or -1/0/1) rather than a marker.
+    """
+
+
+class TrainSplitWarning(SkalWarning):
+    """A skorch net's ``train_split`` cannot split the labeled set.
+
+    Issued (once per ``fit``) by :class:`~skal.ActiveLearner` when it fits a
+    round's net without an internal validation split instead.
+    """

@@ -17,10 +17,10 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from .embeddings import _final_estimator, _is_skorch_net, _unwrap
-from .exceptions import SkalWarning, UpdateResetWarning
+from .embeddings import _final_estimator, _is_skorch_net, _reads_as_given
+from .exceptions import MissingLabelWarning, TrainSplitWarning, UpdateResetWarning
 from .strategies import EntropySampling
-from .utils._data import is_numeric_frame, num_samples, pool_kind, take, with_labels
+from .utils._data import num_samples, pool_kind, take, with_labels
 from .utils._sklearn_compat import (
     HasMethods,
     Interval,
@@ -30,27 +30,11 @@ from .utils._sklearn_compat import (
     validate_data,
 )
 
+# the warnings live in skal.exceptions; re-exported here for earlier imports
 __all__ = ["ActiveLearner", "MissingLabelWarning", "TrainSplitWarning"]
 
 # budget="auto": the initial set plus this many rounds of batch_size samples
 AUTO_ROUNDS = 10
-
-
-class MissingLabelWarning(SkalWarning):
-    """The unlabeled marker may also be a class of ``y``.
-
-    Issued by :class:`~skal.ActiveLearner` when a numeric ``missing_label``
-    (``-1`` by default) marks no more samples than are labeled, as happens when
-    ``-1`` is a class (labels -1/+1 or -1/0/1) rather than a marker.
-    """
-
-
-class TrainSplitWarning(SkalWarning):
-    """A skorch net's ``train_split`` cannot split the labeled set.
-
-    Issued (once per ``fit``) by :class:`~skal.ActiveLearner` when it fits a
-    round's net without an internal validation split instead.
-    """
 
 
 # -- the unlabeled marker ------------------------------------------------------------
@@ -361,7 +345,7 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         that read as a numeric marker (``"-1"`` in a NumPy string array). And
         since ``-1`` can also be a class (labels -1/+1 or -1/0/1), a numeric
         marker that marks no more samples than are labeled issues a
-        :class:`~skal.learner.MissingLabelWarning`.
+        :class:`~skal.exceptions.MissingLabelWarning`.
 
     scoring : str, callable or None, default=None
         Score recorded each round on the validation set passed to ``fit``
@@ -444,7 +428,7 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     fewer than 5 samples of a class. In a round where the net's
     ``ValidSplit`` cannot split the labeled set (it raises, or warns that a
     class has too few members), that round's net is fitted without one
-    (``train_split=None``), with one :class:`~skal.learner.TrainSplitWarning`
+    (``train_split=None``), with one :class:`~skal.exceptions.TrainSplitWarning`
     per ``fit``. Give the net ``train_split=None`` to train on every labeled
     sample in every round.
 
@@ -890,28 +874,9 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
 
     # -- proposing samples ----------------------------------------------------------
 
-    def _kept_as_given(self, X, kind):
-        """Whether ``X`` goes to the estimator as the user gave it (unvalidated).
-
-        Datasets and dicts always do, and tensors for skorch nets; DataFrames do
-        when the estimator is a Pipeline (which preprocesses them itself, e.g.
-        with a ``ColumnTransformer``) or when they are not all numeric.
-        Everything else is validated into a NumPy array, as before.
-        """
-        if kind in ("dataset", "dict"):
-            return True
-        estimator = _unwrap(self.estimator)
-        if kind == "tensor":
-            return _is_skorch_net(_final_estimator(estimator))
-        if kind == "frame":
-            from sklearn.pipeline import Pipeline
-
-            return isinstance(estimator, Pipeline) or not is_numeric_frame(X)
-        return False
-
     def _validate_X(self, X, reset):
         """``X`` validated as scikit-learn does, or as given if the estimator reads it."""
-        if self._kept_as_given(X, pool_kind(X)):
+        if _reads_as_given(X, pool_kind(X), self.estimator):
             n_samples = num_samples(X)
             if n_samples == 0:
                 raise ValueError(

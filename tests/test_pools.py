@@ -441,3 +441,51 @@ def test_torchvision_mnist_dataset_with_transforms(tmp_path, data):
     pool = torch.utils.data.Subset(mnist, range(60, n))
     for strategy in (MarginSampling(net, prefit=True), BADGE(net, prefit=True, random_state=0)):
         np.testing.assert_array_equal(strategy.rank(pool), strategy.rank(as_array))
+
+
+def test_active_learner_rounds_train_on_subsets_of_the_dataset(data, monkeypatch):
+    """Simulation on a Dataset: the array's rounds, trained on Subsets, never a copy."""
+    from skal import ActiveLearner
+    from skal.toy import SeededNeuralNetClassifier
+
+    X, y, _, _ = data
+    params = dict(batch_size=10, initial_size=20, budget=60, random_state=0)
+
+    def learner():
+        net = make_skorch_classifier(64, 10, hidden_units=16, max_epochs=2)
+        return ActiveLearner(net, BADGE(), **params)
+
+    expected = learner().fit(X, y)
+    trained_on = []
+    original_fit = SeededNeuralNetClassifier.fit
+
+    def spy(self, X, y=None, **kwargs):
+        trained_on.append(X)
+        return original_fit(self, X, y, **kwargs)
+
+    monkeypatch.setattr(SeededNeuralNetClassifier, "fit", spy)
+    pool = CountingDataset(X)
+    got = learner().fit(pool, y)
+    np.testing.assert_array_equal(got.labeled_indices_, expected.labeled_indices_)
+    np.testing.assert_array_equal(got.history_["n_labeled"], [20, 30, 40, 50, 60])
+    assert len(trained_on) == 5
+    for round_, X_fit in enumerate(trained_on):
+        subset = X_fit.dataset  # (x, y[i]) pairs over a Subset of the user's Dataset
+        assert isinstance(subset, torch.utils.data.Subset) and subset.dataset is pool
+        assert sorted(subset.indices) == sorted(got.labeled_indices_[: 20 + 10 * round_])
+    # real labeling on the same Dataset, labels from an array (-1: unlabeled)
+    y_known = np.full(len(y), -1)
+    y_known[got.labeled_indices_] = y[got.labeled_indices_]
+    real = ActiveLearner(make_skorch_classifier(64, 10, hidden_units=16, max_epochs=2),
+                         BADGE(random_state=0)).fit(pool, y_known)
+    picks = real.query(pool, y_known, batch_size=5)
+    assert np.all(y_known[picks] == -1) and len(set(picks)) == 5
+
+
+def test_active_learner_with_a_dataset_and_an_sklearn_model_says_so(data):
+    from skal import ActiveLearner
+
+    X, y, _, _ = data
+    with pytest.raises(ValueError, match="LogisticRegression reads arrays, not a pool of type "
+                       "CountingDataset"):
+        ActiveLearner(LogisticRegression(), budget=30).fit(CountingDataset(X), y)
