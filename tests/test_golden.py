@@ -1,0 +1,43 @@
+"""No pick changes: every strategy returns exactly the picks recorded on main a95106a.
+
+The cases and the recorder are in ``tests/_golden.py``; the picks in
+``tests/golden_picks.json`` (``query(X_pool, 30)`` and ``rank(X_pool)[:60]`` on
+digits, with a LogisticRegression and with a seeded skorch MLP). A refactor
+that changes any of them fails here; a deliberate change of picks must say so
+in its issue and re-record the file.
+"""
+
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ._golden import cases
+
+GOLDEN = json.loads((Path(__file__).parent / "golden_picks.json").read_text())
+CASES, X_POOL = cases()
+
+
+def test_every_strategy_has_a_recorded_case():
+    import skal
+
+    recorded = {key.split("|")[0] for key in GOLDEN}
+    assert {name for name, _ in skal.all_strategies()} <= recorded
+    assert len(GOLDEN) == len(CASES)
+
+
+@pytest.mark.parametrize("key, make", CASES, ids=[key for key, _ in CASES])
+def test_picks_are_the_recorded_ones(key, make):
+    expected = GOLDEN[key]
+    if "error" in expected:  # e.g. BALD refuses a LogisticRegression: still refuses
+        with pytest.raises(Exception) as info:
+            make().query(X_POOL, 30)
+        assert type(info.value).__name__ == expected["error"]
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        strategy = make()
+        np.testing.assert_array_equal(strategy.query(X_POOL, 30), expected["query"])
+        np.testing.assert_array_equal(strategy.rank(X_POOL)[:60], expected["rank60"])
