@@ -53,6 +53,18 @@ class _Points:
         return np.maximum(D, 0.0)
 
 
+def _check_picks(picks, n):
+    """``picks`` as a 1-D integer array of positions in a pool of ``n`` samples."""
+    picks = np.asarray(picks)
+    if picks.ndim != 1 or picks.dtype.kind not in "iu" or (
+        picks.size and (picks.min() < 0 or picks.max() >= n)
+    ):
+        raise ValueError(
+            f"picks must be a 1-D array of positions in X (0 to {n - 1}); got {picks!r}."
+        )
+    return picks
+
+
 def _selected_on(strategy, X):
     """What ``strategy`` selects on, for each sample of ``X``: array or OuterProduct."""
     X, estimator = strategy._validate_pool(X)
@@ -219,13 +231,7 @@ def picks_summary(strategy, X, picks, y=None):
     (np.int64(10), [50, 50, 50])
     """
     n = num_samples(X)
-    picks = np.asarray(picks)
-    if picks.ndim != 1 or picks.dtype.kind not in "iu" or (
-        picks.size and (picks.min() < 0 or picks.max() >= n)
-    ):
-        raise ValueError(
-            f"picks must be a 1-D array of positions in X (0 to {n - 1}); got {picks!r}."
-        )
+    picks = _check_picks(picks, n)
     X_valid, estimator = strategy._validate_pool(X)
     classes, out = None, {}
     if estimator is not None:

@@ -679,20 +679,14 @@ def plot_embedding(
     >>> len(ax.texts)  # the ranks of the first 20 picks
     20
     """
-    from .inspection import embedding_map
+    from .inspection import _check_picks, embedding_map
 
-    picks = np.asarray(picks)
     if not isinstance(n_annotated, int) or n_annotated < 0:
         raise ValueError(f"n_annotated={n_annotated!r} must be a non-negative integer.")
     coords = embedding_map(
         strategy, X, method=method, n_landmarks=n_landmarks, random_state=random_state
     )
-    if picks.ndim != 1 or picks.dtype.kind not in "iu" or (
-        picks.size and (picks.min() < 0 or picks.max() >= len(coords))
-    ):
-        raise ValueError(
-            f"picks must be a 1-D array of positions in X (0 to {len(coords) - 1})."
-        )
+    picks = _check_picks(picks, len(coords))
     if ax is None:
         ax = _new_axes((6.4, 5.2))
     if y is not None:
