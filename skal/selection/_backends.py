@@ -90,6 +90,11 @@ class NumbaBackend:
         K.refresh_blocks(D2, chosen, self.n, _BLOCK, self.bsum, self.bmax, self.bcount,
                          0, n_blocks - 1)
         self.perm = np.argsort(self.gn, kind="stable")
+        # what the pruning bounds read, in norm order: each update scans them
+        # sequentially instead of gathering rows of E across memory
+        self.g2p, self.gnp = self.g2[self.perm], self.gn[self.perm]
+        self.hnp = self.hn[self.perm]
+        self.Ep = self.E[self.perm] if self.prune and not self.dense else self.E[:0]
         starts = np.arange(0, self.n, _GROUP)
         self.glo = self.gn[self.perm[starts]]
         self.ghi = self.gn[self.perm[np.minimum(starts + _GROUP, self.n) - 1]]
@@ -98,8 +103,8 @@ class NumbaBackend:
 
     def _args(self):
         return (self.H, self.E, self.g2, self.gn, self.hn, self.D2, self.chosen, self.perm,
-                self.glo, self.ghi, self.gmax, self.n, _GROUP, self.bsum, self.bmax,
-                self.bcount, _BLOCK, self.dirty)
+                self.Ep, self.g2p, self.gnp, self.hnp, self.glo, self.ghi, self.gmax, self.n,
+                _GROUP, self.bsum, self.bmax, self.bcount, _BLOCK, self.dirty)
 
     def largest_norm(self):
         return int(np.argmax(self.g2))
