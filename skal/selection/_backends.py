@@ -101,6 +101,18 @@ class NumbaBackend:
         self.gmax = np.zeros(starts.size)
         K.refresh_groups(D2, self.perm, self.n, _GROUP, self.gmax)
 
+    # Derived from (H, E, D2, chosen) by _set_points: not saved with the engine
+    # (a pickled lazy ranking holds the points and the distances, nothing more).
+    _DERIVED = ("g2", "hn", "gn", "bsum", "bmax", "bcount", "dirty", "perm", "g2p", "gnp",
+                "hnp", "Ep", "glo", "ghi", "gmax")
+
+    def __getstate__(self):
+        return {k: v for k, v in self.__dict__.items() if k not in self._DERIVED}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._set_points(self.H, self.E, self.D2, self.chosen)
+
     def _args(self):
         return (self.H, self.E, self.g2, self.gn, self.hn, self.D2, self.chosen, self.perm,
                 self.Ep, self.g2p, self.gnp, self.hnp, self.glo, self.ghi, self.gmax, self.n,
