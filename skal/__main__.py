@@ -25,6 +25,8 @@ def _check_args(args):
     Checked before any trial runs, so that a typo costs nothing and prints one
     line instead of a traceback from deep inside the trials.
     """
+    if args.command == "rank":
+        return None  # checked by the rank command itself (skal/_rank_cli.py)
     positive = ["trials", "initial_size", "batch_size", "budget", "epochs"]
     if args.command == "compare":
         positive += ["hidden", "pool_size", "test_size"]
@@ -349,6 +351,10 @@ def _parser():
     compare.add_argument("--output", default="skal-compare", help="output folder")
     compare.add_argument("--verbose", type=int, default=0, help="1: progress bar")
     compare.set_defaults(func=_compare)
+
+    from ._rank_cli import add_rank_parser
+
+    add_rank_parser(commands)
     return parser
 
 

@@ -1,0 +1,293 @@
+"""``python -m skal rank``: the real command in subprocesses, checked against the
+strategies computed in this process."""
+
+import csv
+import json
+import subprocess
+import sys
+
+import joblib
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import load_digits
+from sklearn.linear_model import LogisticRegression
+from sklearn.svm import LinearSVC
+
+from skal import BADGE, EntropySampling
+from skal.__main__ import main
+from skal.toy import make_skorch_classifier
+
+
+def skal_rank(*args, cwd=None):
+    """``python -m skal rank ARGS`` in a fresh interpreter: (returncode, stdout, stderr)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "skal", "rank", *map(str, args)],
+        capture_output=True, text=True, cwd=cwd, timeout=120,
+    )
+    return done.returncode, done.stdout, done.stderr
+
+
+def read_csv(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    """A LogisticRegression and a small skorch net fitted on digits, saved with
+    joblib; a pool of 600 and 200 new samples as .npy files."""
+    root = tmp_path_factory.mktemp("rank")
+    X, y = load_digits(return_X_y=True)
+    X = (X / 16.0).astype(np.float32)
+    logreg = LogisticRegression(max_iter=500).fit(X[:200], y[:200])
+    net = make_skorch_classifier(64, 10, hidden_units=16, max_epochs=3).fit(X[:200], y[:200])
+    svc = LinearSVC().fit(X[:200], y[:200])
+    paths = {name: root / f"{name}.joblib" for name in ("logreg", "net", "svc")}
+    for name, model in (("logreg", logreg), ("net", net), ("svc", svc)):
+        joblib.dump(model, paths[name])
+    paths["pool"], paths["new"] = root / "pool.npy", root / "new.npy"
+    np.save(paths["pool"], X[200:800])
+    np.save(paths["new"], X[800:1000])
+    paths["narrow"] = root / "narrow.npy"
+    np.save(paths["narrow"], X[200:260, :10])
+    return dict(paths=paths, root=root, logreg=logreg, net=net, X=X,
+                pool=X[200:800], new=X[800:1000])
+
+
+def test_entropy_whole_pool_jsonl_with_scores(files, tmp_path):
+    p = files["paths"]
+    out = tmp_path / "ranking.jsonl"
+    code, _, err = skal_rank(p["logreg"], p["pool"], "--strategy", "entropy", "-o", out)
+    assert code == 0, err
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    strategy = EntropySampling(files["logreg"], prefit=True)
+    expected = strategy.rank(files["pool"])
+    np.testing.assert_array_equal([r["position"] for r in rows], expected)
+    assert [r["rank"] for r in rows] == list(range(1, 601))
+    np.testing.assert_allclose([r["score"] for r in rows],
+                               strategy.transform(files["pool"])[expected, 0], rtol=1e-12)
+    assert set(rows[0]) == {"position", "rank", "score"}
+
+
+def test_resume_across_two_invocations_gives_the_uninterrupted_picks(files, tmp_path):
+    """Day 1 takes the top 25 with BADGE and saves; day 2, in a fresh process, adds
+    200 new samples and takes 40: exactly what one uninterrupted lazy ranking gives."""
+    p = files["paths"]
+    state, day1, day2 = tmp_path / "state.joblib", tmp_path / "day1.csv", tmp_path / "day2.csv"
+    code, _, err = skal_rank(p["net"], p["pool"], "--strategy", "badge", "--random-state", 0,
+                             "--top", 25, "--state", state, "-o", day1)
+    assert code == 0, err
+    assert "ranking 600 samples with BADGE" in err and "wrote 25 rows to" in err
+    code, _, err = skal_rank("--resume", state, "--add", p["new"], "--top", 40, "-o", day2)
+    assert code == 0, err
+    assert "new samples got positions 600..799" in err
+
+    lazy = BADGE(files["net"], prefit=True, random_state=0).lazy_rank(files["pool"])
+    first = lazy.take(25)
+    np.testing.assert_array_equal(lazy.add(files["new"]), np.arange(600, 800))
+    second = lazy.take(40)
+    rows1, rows2 = read_csv(day1), read_csv(day2)
+    assert list(rows1[0]) == ["position", "rank", "score"]
+    assert all(r["score"] == "" for r in rows1 + rows2)  # BADGE has no per-sample score
+    assert [int(r["rank"]) for r in rows1] == list(range(1, 26))
+    np.testing.assert_array_equal(
+        first, BADGE(files["net"], prefit=True, random_state=0).rank(files["pool"])[:25])
+    np.testing.assert_array_equal([int(r["position"]) for r in rows1], first)
+    np.testing.assert_array_equal([int(r["position"]) for r in rows2], second)
+    assert [int(r["rank"]) for r in rows2] == list(range(26, 66))
+    # the state was saved back: it continues where day 2 stopped
+    saved = joblib.load(state)
+    assert len(saved["ranking"].ranked) == 65
+    np.testing.assert_array_equal(saved["ranking"].take(10), lazy.take(10))
+
+
+def _write_digit_pngs(folder, X, classes=None):
+    from PIL import Image
+
+    paths = []
+    for i, x in enumerate(X):
+        sub = folder / (f"class_{classes[i]}" if classes is not None else "")
+        sub.mkdir(parents=True, exist_ok=True)
+        path = sub / f"img_{i:03d}.png"
+        Image.fromarray(np.round(x.reshape(8, 8) * 255).astype(np.uint8), mode="L").save(path)
+        paths.append(path)
+    return paths
+
+
+def test_image_folder_csv_has_paths(files, tmp_path):
+    """An ImageFolder (class subfolders) of 30 PNGs, read with --transform."""
+    from torchvision import transforms
+    from torchvision.datasets import ImageFolder
+
+    folder = tmp_path / "images"
+    _write_digit_pngs(folder, files["X"][1000:1030], classes=np.arange(30) % 3)
+    out = tmp_path / "ranking.csv"
+    code, _, err = skal_rank(files["paths"]["net"], folder, "--strategy", "entropy",
+                             "--transform", "grayscale,tensor,flatten", "--top", 10, "-o", out)
+    assert code == 0, err
+    dataset = ImageFolder(str(folder), transform=transforms.Compose(
+        [transforms.Grayscale(), transforms.ToTensor(), torch.flatten]))
+    strategy = EntropySampling(files["net"], prefit=True)
+    expected = strategy.rank(dataset)[:10]
+    rows = read_csv(out)
+    assert list(rows[0]) == ["position", "rank", "score", "path"]
+    np.testing.assert_array_equal([int(r["position"]) for r in rows], expected)
+    assert [r["path"] for r in rows] == [dataset.samples[i][0] for i in expected]
+    np.testing.assert_allclose([float(r["score"]) for r in rows],
+                               strategy.transform(dataset)[expected, 0], rtol=1e-5)
+
+
+def test_flat_image_folder_to_label_studio_tasks(files, tmp_path):
+    """A flat folder of PNGs (no class subfolders), written as Label Studio tasks."""
+    folder = tmp_path / "flat"
+    paths = sorted(_write_digit_pngs(folder, files["X"][1000:1020]))
+    out = tmp_path / "tasks.json"
+    code, _, err = skal_rank(files["paths"]["net"], "flat", "--strategy", "margin",
+                             "--transform", "grayscale,tensor,flatten", "--top", 5,
+                             "--url-prefix", "/data/local-files/?d=", "-o", out, cwd=tmp_path)
+    assert code == 0, err
+    tasks = json.loads(out.read_text())
+    assert isinstance(tasks, list) and len(tasks) == 5
+    assert all(set(task) == {"data"} for task in tasks)
+    assert [t["data"]["rank"] for t in tasks] == [1, 2, 3, 4, 5]
+    for task in tasks:
+        position = task["data"]["position"]
+        assert task["data"]["image"] == f"/data/local-files/?d=flat/{paths[position].name}"
+        assert task["data"]["score"] > 0
+
+
+ERRORS = {
+    "missing model": lambda p, t: ["missing.joblib", p["pool"], "--strategy", "badge"],
+    "no predict_proba": lambda p, t: [p["svc"], p["pool"], "--strategy", "entropy"],
+    "wrong feature count": lambda p, t: [p["logreg"], p["narrow"], "--strategy", "entropy"],
+}
+
+
+def test_bad_arguments_give_one_line_and_no_traceback(files, tmp_path):
+    """The cases issue 14 names, each in its own `python -m skal rank`, run at once
+    (the other cases run in this process, below)."""
+    p = files["paths"]
+    procs = {
+        name: subprocess.Popen(
+            [sys.executable, "-m", "skal", "rank", "-q", *map(str, make(p, tmp_path)),
+             "-o", str(tmp_path / f"{i}.csv")],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        for i, (name, make) in enumerate(ERRORS.items())
+    }
+    for name, proc in procs.items():
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 2, (name, err)
+        assert "Traceback" not in err, (name, err)
+        lines = err.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: "), (name, err)
+    assert not any((tmp_path / f"{i}.csv").exists() for i in range(len(ERRORS)))
+
+
+# -- the same command, in this process (fast): pools and argument checks ----------
+
+
+def run_main(args, capsys):
+    status = main(["rank", "-q", *map(str, args)])
+    return status, capsys.readouterr()
+
+
+def test_npz_and_csv_pools(files, tmp_path, capsys):
+    p = files["paths"]
+    pool = files["pool"][:100]
+    expected = EntropySampling(files["logreg"], prefit=True).rank(pool)[:7]
+    np.savez(tmp_path / "one.npz", pool=pool)
+    np.savez(tmp_path / "two.npz", pool=pool, other=pool[:3])
+    np.savetxt(tmp_path / "pool.csv", pool, delimiter=",",
+               header=",".join(f"f{j}" for j in range(64)), comments="")
+    for source, extra in (("one.npz", []), ("two.npz", ["--key", "pool"]), ("pool.csv", [])):
+        out = tmp_path / f"{source}.csv"
+        status, io = run_main([p["logreg"], tmp_path / source, "--strategy", "entropy",
+                               "--top", 7, "-o", out, *extra], capsys)
+        assert status == 0, io.err
+        np.testing.assert_array_equal([int(r["position"]) for r in read_csv(out)], expected)
+
+
+def test_csv_pool_without_pandas(files, tmp_path, capsys, monkeypatch):
+    pool = files["pool"][:50]
+    np.savetxt(tmp_path / "pool.csv", pool, delimiter=",")  # no header
+    monkeypatch.setitem(sys.modules, "pandas", None)  # `import pandas` raises ImportError
+    out = tmp_path / "r.csv"
+    status, io = run_main([files["paths"]["logreg"], tmp_path / "pool.csv",
+                           "--strategy", "entropy", "-o", out], capsys)
+    assert status == 0, io.err
+    expected = EntropySampling(files["logreg"], prefit=True).rank(pool)
+    np.testing.assert_array_equal([int(r["position"]) for r in read_csv(out)], expected)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (lambda p, t: [p["logreg"], p["pool"], "--strategy", "nope"], "Unknown strategy 'nope'"),
+        (lambda p, t: [p["net"], t / "missing.npy", "--strategy", "badge"], "does not exist"),
+        (lambda p, t: ["--resume", t / "none.joblib"], "no such state file"),
+        (lambda p, t: [p["logreg"], t / "flat", "--strategy", "margin",
+                       "--transform", "grayscale,tensor,flatten"], "Dataset"),
+        (lambda p, t: [p["logreg"], p["pool"]], "pass --strategy"),
+        (lambda p, t: [p["logreg"]], "pass MODEL and POOL"),
+        (lambda p, t: [p["logreg"], p["pool"], "--strategy", "entropy", "--add", p["new"]],
+         "use it with --resume"),
+        (lambda p, t: ["--resume", p["net"], p["pool"]], "not MODEL POOL"),
+        (lambda p, t: [t / "garbage.joblib", p["pool"], "--strategy", "entropy"],
+         "cannot read a model"),
+        (lambda p, t: [t / "list.joblib", p["pool"], "--strategy", "entropy"],
+         "not a fitted estimator"),
+        (lambda p, t: ["--resume", p["logreg"]], "is not a ranking state"),
+        (lambda p, t: [p["logreg"], t / "two.npz", "--strategy", "entropy"], "name the pool with --key"),
+        (lambda p, t: [p["logreg"], t / "two.npz", "--strategy", "entropy", "--key", "x"],
+         "has no array 'x'"),
+        (lambda p, t: [p["logreg"], t / "pool.txt", "--strategy", "entropy"], "unknown kind '.txt'"),
+        (lambda p, t: [p["logreg"], p["pool"], "--strategy", "entropy", "--random-state", 0],
+         "takes no seed"),
+        (lambda p, t: [p["logreg"], p["pool"], "--strategy", "entropy", "--top", 0],
+         "--top must be a positive integer"),
+        (lambda p, t: [p["net"], t / "images", "--strategy", "entropy", "--transform", "blur"],
+         "unknown step 'blur'"),
+        (lambda p, t: [p["net"], t / "empty", "--strategy", "entropy"], "holds no image files"),
+    ],
+    ids=lambda v: v if isinstance(v, str) else None,
+)
+def test_argument_errors_in_process(files, tmp_path, capsys, args, message):
+    (tmp_path / "garbage.joblib").write_text("not a pickle")
+    joblib.dump([1, 2, 3], tmp_path / "list.joblib")
+    np.savez(tmp_path / "two.npz", a=np.zeros((3, 64)), b=np.zeros((3, 64)))
+    (tmp_path / "pool.txt").write_text("1,2\n")
+    (tmp_path / "images" / "a").mkdir(parents=True)
+    (tmp_path / "empty").mkdir()
+    _write_digit_pngs(tmp_path / "flat", files["X"][:3])
+    status, io = run_main([*args(files["paths"], tmp_path), "-o", tmp_path / "r.csv"], capsys)
+    assert status == 2
+    lines = io.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), io.err
+    assert message in lines[0]
+    assert not (tmp_path / "r.csv").exists()
+
+
+def test_output_format_errors_come_from_argparse_as_one_line(files, tmp_path, capsys):
+    p = files["paths"]
+    with pytest.raises(SystemExit) as exc:
+        main(["rank", str(p["logreg"]), str(p["pool"]), "--strategy", "entropy", "--top", "x",
+              "-o", str(tmp_path / "r.csv")])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: argument --top")
+    status, io = run_main([p["logreg"], p["pool"], "--strategy", "entropy",
+                           "-o", tmp_path / "r.txt"], capsys)
+    assert status == 2 and "pass --format" in io.err
+
+
+def test_parquet_without_pyarrow_names_the_package(files, tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
+    (tmp_path / "pool.parquet").write_bytes(b"PAR1")
+    status, io = run_main([files["paths"]["logreg"], tmp_path / "pool.parquet",
+                           "--strategy", "entropy", "-o", tmp_path / "r.csv"], capsys)
+    assert status == 2
+    assert io.err.strip() == (
+        f"error: reading {str(tmp_path / 'pool.parquet')!r} needs pyarrow: pip install pyarrow"
+    )
