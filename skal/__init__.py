@@ -10,6 +10,12 @@ import inspect
 from ._config import config_context, get_config, set_config
 from .base import BaseStrategy
 from .learner import ActiveLearner
+from .stopping import (
+    MaxUncertainty,
+    MinExpectedError,
+    StabilizingPredictions,
+    ValidationPlateau,
+)
 from .strategies import (
     AdversarialBIM,
     AdversarialDeepFool,
@@ -53,10 +59,14 @@ __all__ = [
     "KMeansSampling",
     "LeastConfidence",
     "MarginSampling",
+    "MaxUncertainty",
+    "MinExpectedError",
     "PartitionedStrategy",
     "ProxyPrefilter",
     "RandomSampling",
+    "StabilizingPredictions",
     "SubsetSampling",
+    "ValidationPlateau",
     "VAAL",
     "all_strategies",
     "config_context",

@@ -4,6 +4,7 @@ import copy
 import warnings
 from collections import defaultdict
 from contextlib import contextmanager
+from contextvars import ContextVar
 from numbers import Integral, Number, Real
 from time import perf_counter
 from types import SimpleNamespace
@@ -19,6 +20,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from .embeddings import _final_estimator, _is_skorch_net, _reads_as_given
 from .exceptions import MissingLabelWarning, TrainSplitWarning, UpdateResetWarning
+from .stopping import RoundState
 from .strategies import EntropySampling
 from .utils._data import num_samples, pool_kind, take, with_labels
 from .utils._sklearn_compat import (
@@ -35,6 +37,35 @@ __all__ = ["ActiveLearner", "MissingLabelWarning", "TrainSplitWarning"]
 
 # budget="auto": the initial set plus this many rounds of batch_size samples
 AUTO_ROUNDS = 10
+
+# False while compare_strategies runs its trials: criteria are evaluated every round,
+# but the rounds go on to the budget (the learning curves need every round)
+_STOP_EARLY = ContextVar("skal_stop_early", default=True)
+
+
+@contextmanager
+def _evaluate_stopping_only():
+    """Record where ``stopping`` fires, without ending the rounds there."""
+    token = _STOP_EARLY.set(False)
+    try:
+        yield
+    finally:
+        _STOP_EARLY.reset(token)
+
+
+def _stopping_seed(entropy):
+    """A seed for the criteria, drawn from no generator (picks do not change)."""
+    if entropy is None:
+        return None
+    return int(np.random.SeedSequence(entropy, spawn_key=(2**31 - 1,)).generate_state(1)[0])
+
+
+def _criteria_key(criteria):
+    """The types and parameters of a list of criteria, to tell whether they changed."""
+    return [
+        (type(c), sorted((k, repr(v)) for k, v in c.get_params(deep=False).items()))
+        for c in criteria
+    ]
 
 
 # -- the unlabeled marker ------------------------------------------------------------
@@ -368,6 +399,16 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         e.g. in ``GridSearchCV``) can score each round on held-out data. With
         ``retrain="update"`` each round's estimator is a deep copy.
 
+    stopping : stopping criterion, list of criteria or None, default=None
+        When labeling can stop (see :mod:`skal.stopping`):
+        ``StabilizingPredictions()``, ``MaxUncertainty()``,
+        ``MinExpectedError()`` or ``ValidationPlateau()`` (which needs
+        ``X_val``). It is cloned and evaluated after every fit. In simulation
+        the rounds end at the first round where it says stop, before the
+        budget; in real labeling ``stopped_`` tells whether to stop labeling
+        (see Notes). A list stops at the first criterion that says stop.
+        ``None`` never stops early.
+
     Attributes
     ----------
     estimator_ : estimator object
@@ -404,6 +445,26 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     n_features_in_ : int
         Number of features seen during ``fit``.
 
+    stopping_ : stopping criterion or list of criteria
+        The fitted clone(s) of ``stopping``, with each fit's value in
+        ``values_``; only with ``stopping``. ``history_`` then also holds
+        ``"stop_value"`` (the criterion's value each round; one column per
+        criterion for a list) and ``"stop"`` (whether it said stop).
+
+    stopped_ : bool
+        Only with ``stopping``: whether a criterion said stop. In simulation
+        the rounds ended there; in real labeling, labeling can stop now.
+
+    stop_round_ : int or None
+        The round where a criterion first said stop (in real labeling, the
+        number of earlier fits the criterion has seen); None if none did.
+
+    stop_n_labeled_ : int or None
+        Labeled samples at that round; None if no criterion said stop.
+
+    stop_reason_ : str or None
+        The criterion's message: which one, its value and its threshold.
+
     See Also
     --------
     sklearn.semi_supervised.SelfTrainingClassifier : the model for this API.
@@ -421,6 +482,16 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     samples, so seeding torch changes no pick of a seeded run. A net that
     seeds itself (such as :class:`skal.toy.SeededNeuralNetClassifier`)
     overrides the seed. ``random_state=None`` leaves torch alone.
+
+    **Stopping in real labeling.** A criterion that needs several fits
+    (``StabilizingPredictions`` compares successive models,
+    ``ValidationPlateau`` waits ``patience`` fits) counts the real-labeling
+    fits *of the same learner object*: a ``fit`` with unlabeled samples
+    continues the criteria of the previous ``fit`` when that one was also a
+    real-labeling fit on as many samples with the same ``stopping``
+    parameters. Any other ``fit`` starts them afresh; so does
+    ``clone(learner)``. A criterion whose ``random_state`` is None is seeded
+    from the learner's ``random_state``, without changing any pick.
 
     **skorch's internal validation split.** ``NeuralNetClassifier`` holds out
     a stratified fifth of its training data by default
@@ -506,6 +577,7 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "keep_estimators": ["boolean"],
+        "stopping": [HasMethods(["should_stop"]), list, None],
     }
 
     def __init__(
@@ -523,6 +595,7 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         random_state=None,
         verbose=0,
         keep_estimators=False,
+        stopping=None,
     ):
         self.estimator = estimator
         self.strategy = strategy
@@ -536,6 +609,7 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
         self.keep_estimators = keep_estimators
+        self.stopping = stopping
 
     # -- fitting -----------------------------------------------------------------
 
@@ -614,9 +688,11 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         if X_val is not None:
             scorer = check_scoring(self.estimator, scoring=self.scoring)
 
+        criteria = self._start_stopping(X_val, n_samples, simulating, torch_entropy)
+        stop_early = _STOP_EARLY.get()
         state = SimpleNamespace(
             torch_entropy=torch_entropy, split_warned=False, n_fits=0, budget=budget,
-            simulating=simulating,
+            simulating=simulating, stop=None,
         )
         history = defaultdict(list)
         label_round = np.full(n_samples, -1, dtype=np.intp)
@@ -628,10 +704,11 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             self._record(
                 history, 0, order, fit_time, np.nan, estimator, scorer, X_val, y_val, state
             )
+            self._stop_or_not(criteria, history, estimator, X, label_round, 0, state)
             self._keep(round_estimators, estimator)
 
             n_round = 0
-            while len(order) < budget:
+            while len(order) < budget and (state.stop is None or not stop_early):
                 n_round += 1
                 pool = np.flatnonzero(label_round == -1)
                 k = min(self.batch_size, budget - len(order))
@@ -647,6 +724,7 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                     history, n_round, order, fit_time, query_time, estimator, scorer, X_val,
                     y_val, state,
                 )
+                self._stop_or_not(criteria, history, estimator, X, label_round, n_round, state)
                 self._keep(round_estimators, estimator)
 
             self.estimator_ = estimator
@@ -660,7 +738,89 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         self.history_ = {key: np.asarray(value) for key, value in history.items()}
         if self.keep_estimators:
             self.round_estimators_ = round_estimators
+        if criteria:
+            single = not isinstance(self.stopping, (list, tuple))
+            self.stopping_ = criteria[0] if single else criteria
+            self._stopping_n_samples = None if simulating else n_samples
+            self.stopped_ = state.stop is not None
+            self.stop_round_, self.stop_n_labeled_, self.stop_reason_ = (
+                state.stop if state.stop is not None else (None, None, None)
+            )
         return self
+
+    # -- stopping ---------------------------------------------------------------------
+
+    def _start_stopping(self, X_val, n_samples, simulating, torch_entropy):
+        """The criteria of this fit: fresh clones, or the previous real-labeling fit's."""
+        if self.stopping is None:
+            return []
+        given = list(self.stopping) if isinstance(self.stopping, (list, tuple)) else [
+            self.stopping
+        ]
+        if not given:
+            raise ValueError(
+                "stopping=[] holds no criterion; pass a criterion, a non-empty list of "
+                "criteria, or None."
+            )
+        for criterion in given:
+            if not hasattr(criterion, "should_stop"):
+                raise ValueError(
+                    f"stopping holds {criterion!r}, which is not a stopping criterion (it "
+                    "has no should_stop method); see skal.stopping."
+                )
+        fresh = [clone(criterion) for criterion in given]
+        for criterion in fresh:
+            if hasattr(criterion, "_validate_params"):
+                criterion._validate_params()
+        if X_val is None:
+            for criterion in fresh:
+                if getattr(criterion, "_needs_validation", False):
+                    raise ValueError(
+                        f"stopping={type(criterion).__name__}() needs a validation score "
+                        "each round: pass X_val and y_val to fit, or choose a criterion "
+                        "without labels (StabilizingPredictions, MinExpectedError)."
+                    )
+        previous = getattr(self, "stopping_", None)
+        key = _criteria_key(fresh)
+        if (
+            not simulating
+            and previous is not None
+            and getattr(self, "_stopping_n_samples", None) == n_samples
+            and getattr(self, "_stopping_key", None) == key
+        ):
+            return list(previous) if isinstance(previous, list) else [previous]
+        self._stopping_key = key
+        seed = _stopping_seed(torch_entropy)
+        for criterion in fresh:
+            own = criterion.get_params(deep=False)
+            if "random_state" in own and own["random_state"] is None and seed is not None:
+                criterion.set_params(random_state=seed)
+        return fresh
+
+    def _stop_or_not(self, criteria, history, estimator, X, label_round, n_round, state):
+        """Ask every criterion; record their values and the first stop."""
+        if not criteria:
+            return
+        score = history["score"][-1]
+        if not state.simulating:
+            n_round = len(getattr(criteria[0], "values_", []))
+        round_state = RoundState(
+            estimator=estimator, X=X, pool=np.flatnonzero(label_round == -1),
+            n_round=n_round, n_labeled=history["n_labeled"][-1],
+            score=None if np.isnan(score) else score,
+        )
+        values, reasons = [], []
+        for criterion in criteria:
+            if criterion.should_stop(round_state):
+                reasons.append(criterion.reason_)
+            values.append(criterion.values_[-1])
+        single = not isinstance(self.stopping, (list, tuple))
+        history["stop_value"].append(values[0] if single else values)
+        history["stop"].append(bool(reasons))
+        if reasons and state.stop is None:
+            state.stop = (n_round, round_state.n_labeled, reasons[0])
+            if self.verbose:
+                print(f"[ActiveLearner] round {n_round}: stop. {reasons[0]}", flush=True)
 
     def _check_marker_is_not_a_class(self, y, unlabeled):
         """Warn or raise where a numeric marker looks like a class of y."""

@@ -19,7 +19,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.parallel import Parallel, delayed
 
 from .embeddings import _final_estimator, _is_skorch_net
-from .learner import AUTO_ROUNDS, ActiveLearner
+from .learner import AUTO_ROUNDS, ActiveLearner, _evaluate_stopping_only
 from .strategies import RandomSampling
 
 __all__ = ["active_learning_curve", "compare_strategies", "StrategyComparison",
@@ -177,13 +177,17 @@ def _run_trial(learner, X, y, X_test, y_test, info, error_score):
             # joblib hands large arrays to workers as read-only memory maps, which
             # torch warns about; skal never writes to them
             warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
-            history = learner.fit(X, y, X_val=X_test, y_val=y_test).history_
+            # the curves need every round: a stopping criterion is only recorded
+            with _evaluate_stopping_only():
+                history = learner.fit(X, y, X_val=X_test, y_val=y_test).history_
     except Exception as exc:  # a crashed trial must not lose the others
         if error_score == "raise":
             raise
         return {**info, "error": f"{type(exc).__name__}: {exc}"}
-    return {**info, "error": None, **{key: history[key] for key in
-                                       ("n_labeled", "score", "fit_time", "query_time")}}
+    keys = ("n_labeled", "score", "fit_time", "query_time") + (
+        ("stop",) if "stop" in history else ()
+    )
+    return {**info, "error": None, **{key: history[key] for key in keys}}
 
 
 def _tasks(learner, X, y, X_test, y_test, cv, n_repeats, scoring, random_state):
@@ -255,7 +259,12 @@ def _n_labeled(results):
 
 
 def _stack(results, n_labeled):
-    """Dict of (n_trials, n_rounds) arrays from per-trial results (NaN if failed)."""
+    """Dict of (n_trials, n_rounds) arrays from per-trial results (NaN if failed).
+
+    With a stopping criterion, also ``"stop_round"`` (n_trials,): the first
+    round where it said stop (the last round if it never did; NaN if the
+    trial failed), and ``"stopped"`` (n_trials,): whether it said stop.
+    """
     out = {}
     for key in ("score", "fit_time", "query_time"):
         A = np.full((len(results), n_labeled.size), np.nan)
@@ -263,6 +272,15 @@ def _stack(results, n_labeled):
             if r["error"] is None:
                 A[i] = r[key]
         out[key] = A
+    if any("stop" in r for r in results):
+        stop_round = np.full(len(results), np.nan)
+        stopped = np.zeros(len(results), dtype=bool)
+        for i, r in enumerate(results):
+            if r["error"] is None:
+                stop = np.asarray(r["stop"], dtype=bool)
+                stopped[i] = stop.any()
+                stop_round[i] = np.argmax(stop) if stop.any() else n_labeled.size - 1
+        out["stop_round"], out["stopped"] = stop_round, stopped
     return out
 
 
@@ -401,6 +419,14 @@ class StrategyComparison:
         (paired two-tailed t-test across trials, ``alpha``).
     alpha : float
         Significance level of the penalty matrix.
+    stop_rounds : dict of str to ndarray of shape (n_trials,) or None
+        Only when the learner has ``stopping``: per strategy, the round of
+        each trial where the criterion first said stop (the last round if it
+        never did; NaN for failed trials). Trials run to the full budget all
+        the same, so the curves are complete. None without ``stopping``.
+    stopped : dict of str to ndarray of shape (n_trials,) or None
+        Whether the criterion said stop in each trial; None without
+        ``stopping``.
     """
 
     def __init__(self, names, baseline, scoring, n_labeled, results, trials, alpha):
@@ -424,6 +450,13 @@ class StrategyComparison:
             self.fit_times[name] = results[name]["fit_time"]
             self.query_times[name] = results[name]["query_time"]
             self.errors += [{"strategy": name, **e} for e in results[name]["errors"]]
+        has_stop = all("stop_round" in results[name] for name in self.names)
+        self.stop_rounds = (
+            {name: results[name]["stop_round"] for name in self.names} if has_stop else None
+        )
+        self.stopped = (
+            {name: results[name]["stopped"] for name in self.names} if has_stop else None
+        )
         base = self.scores[baseline]
         self.efficiency = {
             name: labeling_efficiency_curve(n_labeled, self.scores[name], base)
@@ -456,6 +489,13 @@ class StrategyComparison:
             rounds. It lies between 0 and ``len(names) - 1``: 1.8 among four
             strategies means that in an average round it is significantly
             better than 1.8 of the other three.
+
+            When the learner has ``stopping``, also (means over the trials
+            that did not fail): ``labels_at_stop``, the labels spent when the
+            criterion first said stop (the budget where it never did);
+            ``score_at_stop``, the test score there; ``score_at_budget``, the
+            test score with the full budget; and ``stopped_fraction``, the
+            fraction of trials where the criterion said stop.
         """
         rows = []
         for i, name in enumerate(self.names):
@@ -473,7 +513,26 @@ class StrategyComparison:
                 "strategies_beaten_per_round": float(self.penalty[i].sum()),
                 "n_failed_trials": sum(e["strategy"] == name for e in self.errors),
             })
+            if self.stop_rounds is not None:
+                rows[-1].update(self._at_stop(name))
         return rows
+
+    def _at_stop(self, name):
+        """Labels and score at the stop, and score at the budget, over trials."""
+        stop_round = self.stop_rounds[name]
+        ok = ~np.isnan(stop_round)
+        if not ok.any():
+            nan = float("nan")
+            return {"labels_at_stop": nan, "score_at_stop": nan, "score_at_budget": nan,
+                    "stopped_fraction": nan}
+        rounds = stop_round[ok].astype(np.intp)
+        scores = self.scores[name][ok]
+        return {
+            "labels_at_stop": float(np.mean(self.n_labeled[rounds])),
+            "score_at_stop": float(np.nanmean(scores[np.arange(rounds.size), rounds])),
+            "score_at_budget": float(np.nanmean(scores[:, -1])),
+            "stopped_fraction": float(np.mean(self.stopped[name][ok])),
+        }
 
     def to_records(self):
         """Every round of every trial of every strategy, one dict each (tidy)."""
