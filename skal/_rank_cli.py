@@ -66,7 +66,9 @@ def _size(value, step):
     except ValueError:
         parts = []
     if len(parts) not in (1, 2) or min(parts) < 1:
-        raise RankError(f"--transform step {step!r}: give a size N or HxW, e.g. {step.split('=')[0]}=28.")
+        raise RankError(
+            f"--transform step {step!r}: give a size N or HxW, e.g. {step.split('=')[0]}=28."
+        )
     return parts[0] if len(parts) == 1 else tuple(parts)
 
 
@@ -294,7 +296,8 @@ def _load_state(path):
         ) from None
     if isinstance(state, dict) and state.get("skal_rank_state") == _STATE_VERSION:
         return state
-    if hasattr(state, "take") and hasattr(state, "add"):  # a lazy ranking saved in Python
+    if all(hasattr(state, a) for a in ("take", "add", "ranked", "n_points")):
+        # a lazy ranking saved in Python with joblib.dump(strategy.lazy_rank(pool), path)
         return {"skal_rank_state": _STATE_VERSION, "ranking": state, "strategy": None,
                 "scores": None, "paths": None}
     raise RankError(
@@ -385,7 +388,9 @@ def _check(args):
         if args.strategy is not None:
             raise RankError("--resume continues the saved strategy; drop --strategy.")
         if args.random_state is not None:
-            raise RankError("--resume continues the saved strategy and its seed; drop --random-state.")
+            raise RankError(
+                "--resume continues the saved strategy and its seed; drop --random-state."
+            )
     else:
         if args.model is None or args.pool is None:
             raise RankError("pass MODEL and POOL (or --resume STATE to continue a ranking).")
@@ -475,10 +480,12 @@ def rank_command(args):
     """Run ``python -m skal rank``; print ``error: ...`` and return 2 on bad input."""
     from sklearn.exceptions import NotFittedError
 
+    from .exceptions import SkalException
+
     try:
         return _run(args)
-    except (RankError, ValueError, TypeError, OSError, KeyError, IndexError,
-            NotFittedError, RuntimeError, AttributeError) as exc:
+    except (RankError, SkalException, ValueError, TypeError, OSError, KeyError, IndexError,
+            ImportError, NotFittedError, RuntimeError, AttributeError) as exc:
         message = " ".join(str(exc).split()) or type(exc).__name__
         print(f"error: {message}", file=sys.stderr)
         return 2

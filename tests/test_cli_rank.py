@@ -110,7 +110,7 @@ def _write_digit_pngs(folder, X, classes=None):
         sub = folder / (f"class_{classes[i]}" if classes is not None else "")
         sub.mkdir(parents=True, exist_ok=True)
         path = sub / f"img_{i:03d}.png"
-        Image.fromarray(np.round(x.reshape(8, 8) * 255).astype(np.uint8), mode="L").save(path)
+        Image.fromarray(np.round(x.reshape(8, 8) * 255).astype(np.uint8)).save(path)
         paths.append(path)
     return paths
 
@@ -239,10 +239,12 @@ def test_csv_pool_without_pandas(files, tmp_path, capsys, monkeypatch):
         (lambda p, t: [t / "list.joblib", p["pool"], "--strategy", "entropy"],
          "not a fitted estimator"),
         (lambda p, t: ["--resume", p["logreg"]], "is not a ranking state"),
-        (lambda p, t: [p["logreg"], t / "two.npz", "--strategy", "entropy"], "name the pool with --key"),
+        (lambda p, t: [p["logreg"], t / "two.npz", "--strategy", "entropy"],
+         "name the pool with --key"),
         (lambda p, t: [p["logreg"], t / "two.npz", "--strategy", "entropy", "--key", "x"],
          "has no array 'x'"),
-        (lambda p, t: [p["logreg"], t / "pool.txt", "--strategy", "entropy"], "unknown kind '.txt'"),
+        (lambda p, t: [p["logreg"], t / "pool.txt", "--strategy", "entropy"],
+         "unknown kind '.txt'"),
         (lambda p, t: [p["logreg"], p["pool"], "--strategy", "entropy", "--random-state", 0],
          "takes no seed"),
         (lambda p, t: [p["logreg"], p["pool"], "--strategy", "entropy", "--top", 0],
@@ -291,3 +293,21 @@ def test_parquet_without_pyarrow_names_the_package(files, tmp_path, capsys, monk
     assert io.err.strip() == (
         f"error: reading {str(tmp_path / 'pool.parquet')!r} needs pyarrow: pip install pyarrow"
     )
+
+
+def test_resume_a_lazy_ranking_saved_in_python(files, tmp_path, capsys):
+    """--resume also takes joblib.dump(strategy.lazy_rank(pool), path)."""
+    strategy = EntropySampling(files["logreg"], prefit=True)
+    lazy = strategy.lazy_rank(files["pool"])
+    lazy.take(5)
+    joblib.dump(lazy, tmp_path / "lazy.joblib")
+    lazy.add(files["new"])
+    expected = lazy.take(8)
+    out = tmp_path / "r.jsonl"
+    status, io = run_main(["--resume", tmp_path / "lazy.joblib", "--add", files["paths"]["new"],
+                           "--top", 8, "-o", out], capsys)
+    assert status == 0, io.err
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    np.testing.assert_array_equal([r["position"] for r in rows], expected)
+    assert [r["rank"] for r in rows] == list(range(6, 14))
+    assert joblib.load(tmp_path / "lazy.joblib")["ranking"].n_points == 800
