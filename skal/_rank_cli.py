@@ -511,6 +511,16 @@ def add_rank_parser(commands):
         ),
     )
     rank.error = _argument_error
+    parse_known_args = rank.parse_known_args
+
+    def parse_strictly(args=None, namespace=None):
+        # unknown options too give one line, not the top-level parser's usage block
+        namespace, extras = parse_known_args(args, namespace)
+        if extras:
+            _argument_error(f"unrecognized arguments: {' '.join(extras)}")
+        return namespace, extras
+
+    rank.parse_known_args = parse_strictly
     rank.add_argument("model", nargs="?", metavar="MODEL",
                       help="a fitted skorch net, scikit-learn estimator or Pipeline, saved "
                       "with joblib or pickle")

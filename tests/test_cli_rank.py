@@ -279,6 +279,12 @@ def test_output_format_errors_come_from_argparse_as_one_line(files, tmp_path, ca
     assert exc.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: argument --top")
+    with pytest.raises(SystemExit) as exc:
+        main(["rank", str(p["logreg"]), str(p["pool"]), "--strategy", "entropy", "--bogus",
+              "-o", str(tmp_path / "r.csv")])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: unrecognized arguments: --bogus")
     status, io = run_main([p["logreg"], p["pool"], "--strategy", "entropy",
                            "-o", tmp_path / "r.txt"], capsys)
     assert status == 2 and "pass --format" in io.err
