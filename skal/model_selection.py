@@ -347,7 +347,11 @@ def active_learning_curve(
         smallest pool); ``"test_scores"``, ``"fit_times"``, ``"query_times"``
         of shape (n_trials, n_rounds) (``query_times[:, 0]`` is NaN: round 0
         only fits); ``"trials"``, a list with each trial's ``trial``, ``fold``,
-        ``repeat``, ``seed`` and ``error`` (None if it succeeded).
+        ``repeat``, ``seed`` and ``error`` (None if it succeeded). When the
+        learner has ``stopping``, the trials still run to the budget, and
+        ``"stop_rounds"`` (n_trials,) gives the round where the criterion first
+        said stop (the last round if it never did; NaN for a failed trial) and
+        ``"stopped"`` (n_trials,) whether it said stop.
 
     See Also
     --------
@@ -373,7 +377,7 @@ def active_learning_curve(
     results = _run(tasks, n_jobs, verbose, error_score)
     n_labeled = _n_labeled(results)
     arrays = _stack(results, n_labeled)
-    return {
+    curves = {
         "n_labeled": n_labeled,
         "test_scores": arrays["score"],
         "fit_times": arrays["fit_time"],
@@ -381,6 +385,9 @@ def active_learning_curve(
         "trials": [{k: r[k] for k in ("trial", "fold", "repeat", "seed", "error")}
                    for r in results],
     }
+    if "stop_round" in arrays:
+        curves["stop_rounds"], curves["stopped"] = arrays["stop_round"], arrays["stopped"]
+    return curves
 
 
 class StrategyComparison:

@@ -8,6 +8,10 @@ from sklearn.base import clone
 from sklearn.datasets import load_digits
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils._param_validation import InvalidParameterError
+from sklearn.utils.estimator_checks import (
+    check_no_attributes_set_in_init,
+    check_parameters_default_constructible,
+)
 
 from skal import (
     ActiveLearner,
@@ -17,8 +21,9 @@ from skal import (
     StabilizingPredictions,
     ValidationPlateau,
 )
-from skal.model_selection import compare_strategies
+from skal.model_selection import active_learning_curve, compare_strategies
 from skal.stopping import RoundState
+from skal.toy import make_skorch_classifier
 
 CRITERIA = [
     StabilizingPredictions(stop_set_size=50, random_state=0),
@@ -348,3 +353,47 @@ def test_compare_strategies_without_stopping_has_no_stop_columns(digits_split):
                                     y_test=y_test, random_state=0)
     assert comparison.stop_rounds is None
     assert "labels_at_stop" not in comparison.summary()[0]
+
+
+def test_active_learning_curve_records_the_stop(digits_split):
+    X, y, X_test, y_test = digits_split
+    learner = ActiveLearner(LogisticRegression(max_iter=500), EntropySampling(),
+                            initial_size=20, batch_size=20, budget=160,
+                            stopping=MinExpectedError(0.3))
+    curves = active_learning_curve(learner, X, y, X_test=X_test, y_test=y_test,
+                                   n_repeats=2, random_state=0)
+    assert curves["test_scores"].shape == (2, 8)  # the whole budget, all the same
+    assert curves["stopped"].tolist() == [True, True]
+    assert np.all(curves["stop_rounds"] < 7)
+    assert "stop_rounds" not in active_learning_curve(
+        clone(learner).set_params(stopping=None, budget=60), X, y, X_test=X_test,
+        y_test=y_test, random_state=0,
+    )
+
+
+@pytest.mark.parametrize("criterion", CRITERIA, ids=lambda c: type(c).__name__)
+def test_sklearn_init_checks(criterion):
+    name = type(criterion).__name__
+    check_no_attributes_set_in_init(name, type(criterion)())
+    check_parameters_default_constructible(name, type(criterion)())
+
+
+def test_skorch_net_and_a_dataset_pool(digits):
+    """The criteria read a torch Dataset pool through the net's own batching."""
+    from torch.utils.data import TensorDataset
+    import torch
+
+    X_train, y_train, X_pool, y_pool = digits
+    X = np.concatenate([X_train, X_pool])
+    y = np.concatenate([y_train, y_pool])
+    dataset = TensorDataset(torch.as_tensor(X), torch.as_tensor(y))
+    net = make_skorch_classifier(64, 10, hidden_units=16, max_epochs=3)
+    criteria = [StabilizingPredictions(stop_set_size=100, window=1, threshold=-1.0),
+                MinExpectedError(threshold=0.0)]
+    learner = ActiveLearner(net, batch_size=20, initial_size=40, budget=100,
+                            random_state=0, stopping=criteria).fit(dataset, y)
+    # the kappa criterion fires at the first round it has a kappa (threshold -1)
+    assert learner.stopped_ and learner.stop_round_ == 1 == learner.n_rounds_
+    assert learner.stop_reason_.startswith("StabilizingPredictions")
+    values = learner.history_["stop_value"]
+    assert values.shape == (2, 2) and np.isnan(values[0, 0]) and 0 < values[1, 1] < 1
