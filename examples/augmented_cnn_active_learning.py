@@ -12,9 +12,12 @@ that augments *training* batches (queries see the images unchanged):
 
 Run on CIFAR-10 (files in ``$SKAL_DATA/CIFAR10``): ``SKAL_DATA=../shared/data
 python examples/augmented_cnn_active_learning.py [--retrain update]``.
+``--quick`` (or ``SKAL_QUICK=1``) is a tiny run for the test suite: a pool of
+300 images, 200 test images, 1 epoch, rounds of 50 to 150 labels.
 """
 
 import argparse
+import os
 
 import numpy as np
 import torch
@@ -70,17 +73,27 @@ def main(argv=None):
     parser.add_argument("--pool", type=int, default=5000)
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--budget", type=int, default=500)
+    parser.add_argument("--test", type=int, default=2000)
+    parser.add_argument("--initial", type=int, default=100)
+    parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--quick", action="store_true",
+                        help="a tiny run for the test suite (also SKAL_QUICK=1)")
     args = parser.parse_args(argv)
+    if args.quick or os.environ.get("SKAL_QUICK") == "1":
+        parser.set_defaults(pool=300, test=200, epochs=1, initial=50, batch=50, budget=150)
+        args = parser.parse_args(argv)
     X, y = load_cifar10(train=True)
     X_test, y_test = load_cifar10(train=False)
     rng = np.random.RandomState(0)
-    pool, test = rng.permutation(len(y))[: args.pool], rng.permutation(len(y_test))[:2000]
+    pool = rng.permutation(len(y))[: args.pool]
+    test = rng.permutation(len(y_test))[: args.test]
 
     def to_float(A):  # (N, 32, 32, 3) uint8 -> (N, 3, 32, 32) float32 in [0, 1]
         return (A.transpose(0, 3, 1, 2) / 255.0).astype(np.float32)
 
-    run(to_float(X[pool]), y[pool], to_float(X_test[test]), y_test[test],
-        retrain=args.retrain, epochs=args.epochs, budget=args.budget)
+    return run(to_float(X[pool]), y[pool], to_float(X_test[test]), y_test[test],
+               retrain=args.retrain, epochs=args.epochs, initial=args.initial,
+               batch=args.batch, budget=args.budget)
 
 
 if __name__ == "__main__":

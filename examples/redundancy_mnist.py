@@ -8,10 +8,15 @@ report final accuracy, labeling efficiency against random and the penalty
 matrix, per factor.
 
 Run: ``SKAL_DATA=../shared/data python examples/redundancy_mnist.py``
-(writes docs/results/redundancy/).
+(writes docs/results/redundancy/). ``--quick`` (or ``SKAL_QUICK=1``) is a tiny
+run for the test suite: factors 1 and 2, 200 unique and 100 redundant images,
+200 labels, 1 epoch, 1 trial, no worker processes; it writes to a new
+temporary folder unless ``--output`` is given.
 """
 
 import argparse
+import os
+import tempfile
 import json
 import time
 from pathlib import Path
@@ -36,7 +41,17 @@ def main(argv=None):
     parser.add_argument("--budget", type=int, default=500)
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--output", default="docs/results/redundancy")
+    parser.add_argument("--quick", action="store_true",
+                        help="a tiny run for the test suite (also SKAL_QUICK=1)")
     args = parser.parse_args(argv)
+    if args.quick or os.environ.get("SKAL_QUICK") == "1":
+        parser.set_defaults(factors=[1, 2], n_unique=200, n_redundant=100, trials=1,
+                            epochs=1, budget=200, n_jobs=1, output=None)
+        args = parser.parse_args(argv)
+        if args.output is None:  # never over the committed results
+            args.output = tempfile.mkdtemp(prefix="skal_quick_")
+        print(f"quick mode: writing to {args.output}")
+    del args.quick  # settings record the sizes used
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
 
@@ -75,6 +90,7 @@ def main(argv=None):
     results["settings"] = vars(args)
     (out / "results.json").write_text(json.dumps(results, indent=1))
     _plot_vs_factor(results, args.factors, out / "final_accuracy_vs_redundancy.png")
+    return results
 
 
 def _plot_vs_factor(results, factors, path):

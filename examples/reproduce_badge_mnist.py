@@ -11,9 +11,14 @@ initial sets). The MLP is retrained from scratch each round (Adam, lr 1e-3,
 
 Run: ``SKAL_DATA=../shared/data python examples/reproduce_badge_mnist.py``
 (writes docs/results/badge_mnist/: rounds.csv/.json, summary.json, plots).
+``--quick`` (or ``SKAL_QUICK=1``) is a tiny run for the test suite: a pool of
+500, 200 candidates, 300 labels, 1 epoch, 1 trial, no worker processes; it writes to a new
+temporary folder unless ``--output`` is given.
 """
 
 import argparse
+import os
+import tempfile
 import csv
 import json
 import time
@@ -45,7 +50,17 @@ def main(argv=None):
     parser.add_argument("--pool", type=int, default=60000)
     parser.add_argument("--candidates", type=int, default=5000)
     parser.add_argument("--output", default="docs/results/badge_mnist")
+    parser.add_argument("--budget", type=int, default=1100)
+    parser.add_argument("--quick", action="store_true",
+                        help="a tiny run for the test suite (also SKAL_QUICK=1)")
     args = parser.parse_args(argv)
+    if args.quick or os.environ.get("SKAL_QUICK") == "1":
+        parser.set_defaults(trials=1, epochs=1, n_jobs=1, pool=500, candidates=200,
+                            budget=300, output=None)
+        args = parser.parse_args(argv)
+        if args.output is None:  # never over the committed results
+            args.output = tempfile.mkdtemp(prefix="skal_quick_")
+        print(f"quick mode: writing to {args.output}")
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
 
@@ -59,7 +74,7 @@ def main(argv=None):
         784, 10, hidden_units=256, max_epochs=args.epochs, optimizer=torch.optim.Adam,
         lr=1e-3, batch_size=64, iterator_valid__batch_size=1024,
     )
-    learner = ActiveLearner(net, initial_size=100, batch_size=100, budget=1100)
+    learner = ActiveLearner(net, initial_size=100, batch_size=100, budget=args.budget)
     m = args.candidates
     strategies = {
         "random": RandomSampling(),
@@ -94,7 +109,8 @@ def main(argv=None):
                + " ".join(argv or []), "epochs": args.epochs, "trials": args.trials}
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
     save_comparison_plots(comparison, out)
-    print(f"{'strategy':>40} {'acc@1100 %':>16} {'paper %':>8} {'query s':>8} {'paper s':>8}")
+    acc = f"acc@{args.budget} %"
+    print(f"{'strategy':>40} {acc:>16} {'paper %':>8} {'query s':>8} {'paper s':>8}")
     for row in rows:
         final = 100 * row["final_score_mean"]
         std = 100 * row["final_score_std"]

@@ -9,10 +9,14 @@ and 100 picks of BADGE's ranking and of entropy sampling's, time the full BADGE
 ordering and the first 100 of the lazy one, and draw the picks as image grids.
 
 Run: ``SKAL_DATA=../shared/data python examples/variable_batches_mnist.py``
-(writes docs/results/variable_batches/).
+(writes docs/results/variable_batches/). ``--quick`` (or ``SKAL_QUICK=1``) is a
+tiny run for the test suite: 500 training images, 1 epoch, a pool of 300; it writes to a new
+temporary folder unless ``--output`` is given.
 """
 
 import argparse
+import os
+import tempfile
 import json
 import time
 from pathlib import Path
@@ -56,7 +60,17 @@ def main(argv=None):
     parser.add_argument("--pool", type=int, default=15000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--output", default="docs/results/variable_batches")
+    parser.add_argument("--n-train", type=int, default=None,
+                        help="use only the first N training images (default: all)")
+    parser.add_argument("--quick", action="store_true",
+                        help="a tiny run for the test suite (also SKAL_QUICK=1)")
     args = parser.parse_args(argv)
+    if args.quick or os.environ.get("SKAL_QUICK") == "1":
+        parser.set_defaults(epochs=1, pool=300, n_train=500, output=None)
+        args = parser.parse_args(argv)
+        if args.output is None:  # never over the committed results
+            args.output = tempfile.mkdtemp(prefix="skal_quick_")
+        print(f"quick mode: writing to {args.output}")
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(args.seed)
@@ -67,6 +81,8 @@ def main(argv=None):
     perm = np.random.RandomState(args.seed).permutation(len(y))
     half, rest = perm[: len(y) // 2], perm[len(y) // 2 :]
     train = half[y[half] > 1]
+    if args.n_train is not None:
+        train = train[: args.n_train]
     pool = rest[: args.pool]
 
     net = NeuralNetClassifier(
