@@ -16,10 +16,13 @@ Layouts (as torchvision uses them)::
 import gzip
 import os
 import pickle
+import warnings
 from pathlib import Path
 
 import numpy as np
 from sklearn.utils import check_random_state
+
+from .exceptions import SkalWarning
 
 __all__ = [
     "AugmentingCollate",
@@ -151,7 +154,11 @@ def load_cifar10(*, data_home=None, train=True):
     """CIFAR-10 images (uint8, 32×32×3, RGB) and labels.
 
     Reads ``<data_home>/CIFAR10/{train,test}.npz`` (arrays ``x`` and ``y``), or
-    else torchvision's ``<data_home>/cifar-10-batches-py`` pickles.
+    else ``<data_home>/CIFAR10/cifar10_{train,test}_LOSSY_jpeg_q75.npz`` (the
+    same arrays, each image re-encoded once as a quality-75 JPEG: loading it
+    issues a :class:`~skal.exceptions.SkalWarning` saying to report results as
+    "CIFAR-10 (JPEG q75 re-encode)"), or else torchvision's
+    ``<data_home>/cifar-10-batches-py`` pickles.
 
     Parameters
     ----------
@@ -166,15 +173,26 @@ def load_cifar10(*, data_home=None, train=True):
     y : ndarray of shape (n_samples,), dtype int64
     """
     home = get_data_home(data_home)
-    npz = home / "CIFAR10" / ("train.npz" if train else "test.npz")
-    if npz.exists():
-        with np.load(npz) as data:
-            return data["x"].astype(np.uint8), data["y"].astype(np.int64)
+    split = "train" if train else "test"
+    npz = home / "CIFAR10" / f"{split}.npz"
+    lossy = home / "CIFAR10" / f"cifar10_{split}_LOSSY_jpeg_q75.npz"
+    for path in (npz, lossy):
+        if path.exists():
+            if path == lossy:
+                warnings.warn(
+                    f"{path} holds CIFAR-10 re-encoded as quality-75 JPEG, not the "
+                    "original images: report results on it as 'CIFAR-10 (JPEG q75 "
+                    "re-encode)'.",
+                    SkalWarning,
+                    stacklevel=2,
+                )
+            with np.load(path) as data:
+                return data["x"].astype(np.uint8), data["y"].astype(np.int64)
     batches = home / "cifar-10-batches-py"
     names = [f"data_batch_{i}" for i in range(1, 6)] if train else ["test_batch"]
     paths = [batches / n for n in names]
     if not all(p.exists() for p in paths):
-        raise _missing("CIFAR10", [npz, *paths])
+        raise _missing("CIFAR10", [npz, lossy, *paths])
     xs, ys = [], []
     for p in paths:
         with open(p, "rb") as f:

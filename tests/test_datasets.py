@@ -141,3 +141,20 @@ def test_augmentation_applies_to_training_batches_only():
     EntropySampling(net, prefit=True).rank(X)
     net.predict_proba(X)
     assert counter.calls == 24  # prediction and strategies see the images unchanged
+
+
+def test_cifar_lossy_npz_of_the_shared_folder_loads_with_a_warning(tmp_path):
+    """The shared folder's layout: cifar10_{split}_LOSSY_jpeg_q75.npz, said to be lossy."""
+    from skal.exceptions import SkalWarning
+
+    rng = np.random.RandomState(1)
+    x = rng.randint(0, 256, size=(3, 32, 32, 3)).astype(np.uint8)
+    y = np.array([1, 5, 9])
+    (tmp_path / "CIFAR10").mkdir()
+    np.savez(tmp_path / "CIFAR10" / "cifar10_train_LOSSY_jpeg_q75.npz", x=x, y=y)
+    with pytest.warns(SkalWarning, match=r"JPEG.*report results on it as 'CIFAR-10 \(JPEG q75"):
+        X, Y = load_cifar10(data_home=tmp_path, train=True)
+    np.testing.assert_array_equal(X, x)
+    np.testing.assert_array_equal(Y, y)
+    with pytest.raises(FileNotFoundError, match="cifar10_test_LOSSY_jpeg_q75.npz"):
+        load_cifar10(data_home=tmp_path, train=False)
