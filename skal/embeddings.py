@@ -16,7 +16,7 @@ from sklearn.pipeline import Pipeline
 
 from ._config import config_context, get_config
 from .exceptions import EmbeddingError
-from .utils._data import num_samples, take
+from .utils._data import is_dataset, is_numeric_frame, num_samples, take
 from .utils._sklearn_compat import ACTIVATIONS, LinearClassifierMixin
 
 __all__ = ["predict_proba", "penultimate_embedding", "gradient_embedding"]
@@ -51,8 +51,6 @@ def _reads_as_given(X, kind, estimator):
     with feature names, and when its columns are not all numbers. Everything
     else is validated into a NumPy array, as scikit-learn estimators do.
     """
-    from .utils._data import is_numeric_frame
-
     estimator = _unwrap(estimator)
     final = _final_estimator(estimator)
     if kind in ("dataset", "dict"):
@@ -117,8 +115,6 @@ def _name(estimator):
 
 def _sample_shape(X):
     """Shape of one sample of a pool (None if it cannot be told cheaply)."""
-    from .utils._data import is_dataset
-
     if hasattr(X, "shape") and len(X.shape) >= 1:
         return tuple(X.shape[1:])
     if is_dataset(X) and len(X):
@@ -172,6 +168,8 @@ def _forward_errors(estimator, X):
 
 
 def _check_finite(A, estimator, what):
+    if np.isfinite(np.add.reduce(A, axis=None, dtype=np.float64)):
+        return  # one reduction, no n x d mask (NaN and inf propagate into the sum)
     bad = ~np.isfinite(A).all(axis=tuple(range(1, A.ndim)))
     if bad.any():
         raise EmbeddingError(
