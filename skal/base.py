@@ -17,7 +17,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
 from .embeddings import _reads_as_given, _unwrap
-from .selection._ranking import LazyRankingMixin
+from .selection import BaseRanking
 from .utils._data import num_samples, pool_kind, with_labels
 from .utils._sklearn_compat import HasMethods, _fit_context, validate_data
 
@@ -357,7 +357,7 @@ class BaseStrategy(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
         return tags
 
 
-class _StrategyRanking(LazyRankingMixin):
+class _StrategyRanking(BaseRanking):
     """A lazy ranking whose ``add`` takes raw samples, embedded by the strategy.
 
     ``points(X_new, offset)`` turns validated new samples into what the
@@ -370,20 +370,32 @@ class _StrategyRanking(LazyRankingMixin):
         self._estimator = estimator
         self._ranking = ranking
         self._new_points = points
+        super().__init__(ranking.n_points)
 
-    n_points = property(lambda self: self._ranking.n_points, doc="Pool size.")
-    ranked = property(lambda self: self._ranking.ranked, doc="Indices yielded so far.")
-
-    def take(self, k):
-        """The next ``k`` indices (fewer if the pool runs out)."""
+    def _take(self, k):
         return self._ranking.take(k)
 
     def add(self, X_new):
-        """Add samples to the pool; returns the indices they get."""
+        """Add samples to the pool (validated like the pool).
+
+        Parameters
+        ----------
+        X_new : array-like of shape (n_new, ...)
+            New unlabeled samples, of any kind the pool could be.
+
+        Returns
+        -------
+        indices : ndarray of shape (n_new,)
+            The indices they get: ``n_points`` before the call, and up.
+        """
+        return super().add(X_new)
+
+    def _add(self, X_new):
         if num_samples(X_new) == 0:  # also: an error naming an unsupported type
-            return np.empty(0, dtype=np.intp)
+            return 0
         X_new, _ = self._strategy._validate_pool(X_new, name="X_new")
         if self._new_points is not None:
-            return self._ranking.add(self._new_points(X_new, self.n_points))
-        points = self._strategy._points(X_new, self._estimator, offset=self.n_points)
-        return self._ranking.add(points)
+            points = self._new_points(X_new, self.n_points)
+        else:
+            points = self._strategy._points(X_new, self._estimator, offset=self.n_points)
+        return len(self._ranking.add(points))

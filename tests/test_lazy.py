@@ -28,7 +28,7 @@ from skal.selection import (
     kmeans_plusplus_ordering,
 )
 from skal.selection._backends import NumbaBackend, TorchBackend
-from skal.selection._ranking import ScoreRanking
+from skal.selection import ScoreRanking
 
 
 def outer_products(h, e):

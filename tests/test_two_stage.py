@@ -23,7 +23,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from skal import BADGE, ActiveLearner, CoreSet, EntropySampling, RandomSampling
 from skal.base import BaseStrategy
 from skal.exceptions import EmbeddingError
-from skal.selection._ranking import ScoreRanking
+from skal.selection import ScoreRanking
 from skal.strategies._two_stage import PartitionedStrategy, ProxyPrefilter, SubsetSampling
 
 # --------------------------------------------------------------------------

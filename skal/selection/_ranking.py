@@ -5,21 +5,9 @@ from sklearn.utils import check_random_state
 
 from ..utils._device import resolve_device
 from ._backends import NumbaBackend, TorchBackend
+from ._lazy import BaseRanking
 
 __all__ = ["OuterProduct", "KMeansPlusPlusRanking", "KCenterGreedyRanking"]
-
-
-class LazyRankingMixin:
-    """Iterator protocol for rankings that define ``take(k)``."""
-
-    def __iter__(self):
-        return self
-
-    def __next__(self):
-        out = self.take(1)
-        if not len(out):
-            raise StopIteration
-        return int(out[0])
 
 
 class OuterProduct:
@@ -94,7 +82,7 @@ def as_factors(X, dtype, name="X"):
     return H, E, dense
 
 
-class _BaseRanking(LazyRankingMixin):
+class _BaseRanking(BaseRanking):
     """Iterator over indices in priority order; the pool may grow between picks."""
 
     def __init__(self, X, *, random_state=None, device="cpu", dtype=np.float32):
@@ -109,33 +97,7 @@ class _BaseRanking(LazyRankingMixin):
             self._engine = NumbaBackend(H, E, dense)
         else:
             self._engine = TorchBackend(H, E, dense, self.device)
-
-    @property
-    def n_points(self):
-        """Number of points in the pool, added ones included."""
-        return self._engine.n
-
-    @property
-    def ranked(self):
-        """Indices yielded so far, in order (a copy)."""
-        return np.asarray(self._engine.order, dtype=np.intp)
-
-    def take(self, k):
-        """The next ``k`` indices (fewer if the pool runs out).
-
-        Parameters
-        ----------
-        k : int
-            How many.
-
-        Returns
-        -------
-        indices : ndarray of shape (min(k, remaining),)
-        """
-        k = min(int(k), self._engine.n - len(self._engine.order))
-        if k <= 0:
-            return np.empty(0, dtype=np.intp)
-        return self._take(k)
+        super().__init__(self._engine.n)
 
     def add(self, X_new):
         """Add points to the pool; they can be picked from the next step on.
@@ -154,6 +116,9 @@ class _BaseRanking(LazyRankingMixin):
         indices : ndarray
             The indices the new points get: ``n_points`` before the call, and up.
         """
+        return super().add(X_new)
+
+    def _add(self, X_new):
         H, E, dense = as_factors(X_new, self._dtype, name="X_new")
         if dense != self._dense or H.shape[1] != self._engine.H.shape[1] or (
             E.shape[1] != self._engine.E.shape[1]
@@ -165,8 +130,8 @@ class _BaseRanking(LazyRankingMixin):
                 f"{self._engine.H.shape[1]}/{self._engine.E.shape[1]} columns."
             )
         if H.shape[0] == 0:
-            return np.empty(0, dtype=np.intp)
-        return self._engine.add(H, E)
+            return 0
+        return len(self._engine.add(H, E))
 
 
 class KMeansPlusPlusRanking(_BaseRanking):
@@ -281,74 +246,3 @@ class KCenterGreedyRanking(_BaseRanking):
             rest = engine.kcenter_steps(k - 1)
             return np.concatenate([[first], rest]).astype(np.intp)
         return engine.kcenter_steps(k)
-
-
-class ScoreRanking(LazyRankingMixin):
-    """Lazy ranking by decreasing score, ties to the lower index; the pool can grow.
-
-    Parameters
-    ----------
-    scores : array-like of shape (n_samples,) or (n_samples, n_keys)
-        Priority of each point (higher first). With several columns, points
-        are compared column by column: the second column breaks ties in the
-        first, and so on; the lower index breaks the remaining ties.
-
-    Examples
-    --------
-    >>> from skal.selection._ranking import ScoreRanking
-    >>> ranking = ScoreRanking([0.2, 0.9, 0.2])
-    >>> next(ranking)
-    1
-    >>> ranking.add([0.5]).tolist()
-    [3]
-    >>> ranking.take(5).tolist()
-    [3, 0, 2]
-    >>> ScoreRanking([[1.0, 0.1], [1.0, 0.7], [0.0, 9.0]]).take(3).tolist()
-    [1, 0, 2]
-    """
-
-    def __init__(self, scores):
-        self._scores = self._keys(scores)
-        self._queue = self._sorted(np.arange(len(self._scores)))
-        self._ranked = []
-
-    @staticmethod
-    def _keys(scores):
-        keys = np.asarray(scores, dtype=np.float64)
-        return keys.reshape(len(keys), -1) if keys.ndim != 1 else keys[:, np.newaxis]
-
-    def _sorted(self, candidates):
-        keys = self._scores[candidates]
-        columns = tuple(-keys[:, j] for j in reversed(range(keys.shape[1])))
-        return candidates[np.lexsort((candidates,) + columns)]
-
-    @property
-    def n_points(self):
-        """Number of points in the pool, added ones included."""
-        return len(self._scores)
-
-    @property
-    def ranked(self):
-        """Indices yielded so far, in order (a copy)."""
-        return np.asarray(self._ranked, dtype=np.intp)
-
-    def take(self, k):
-        """The next ``k`` indices (fewer if the pool runs out)."""
-        k = max(0, int(k))
-        out, self._queue = self._queue[:k], self._queue[k:]
-        self._ranked.extend(out.tolist())
-        return out.astype(np.intp)
-
-    def add(self, scores):
-        """Add points with their scores; returns their indices."""
-        scores = self._keys(scores)
-        if scores.shape[1] != self._scores.shape[1]:
-            raise ValueError(
-                f"New scores have {scores.shape[1]} key(s) per point; the pool's have "
-                f"{self._scores.shape[1]}."
-            )
-        n = len(self._scores)
-        new = np.arange(n, n + len(scores))
-        self._scores = np.concatenate([self._scores, scores])
-        self._queue = self._sorted(np.concatenate([self._queue, new]))
-        return new

@@ -39,7 +39,8 @@ from numba import njit
 from numba.typed import List
 
 from ..utils._sklearn_compat import Interval, validate_params
-from ._ranking import LazyRankingMixin, OuterProduct, as_factors
+from ._lazy import BaseRanking
+from ._ranking import OuterProduct, as_factors
 
 __all__ = ["FacilityLocationRanking", "facility_location_ordering"]
 
@@ -215,7 +216,7 @@ def _mean_sq_distance(A, B):
     return max(0.0, a2 + b2 - 2.0 * float(a_mean @ b_mean))
 
 
-class FacilityLocationRanking(LazyRankingMixin):
+class FacilityLocationRanking(BaseRanking):
     """Lazy greedy facility-location order over a pool of candidates that can grow.
 
     Each next candidate is the one of largest gain in the facility-location
@@ -354,10 +355,8 @@ class FacilityLocationRanking(LazyRankingMixin):
                 np.maximum(self._cover, sims.max(axis=0), out=self._cover)
         self.n_evaluations_ = 0
         self.n_block_computations_ = 0
-        self._n = 0
         self._codes = np.empty(0, dtype=np.int64)
         self._chosen = np.zeros(0, dtype=bool)
-        self._order = []
         # rows of each block, never copied nor moved: a recomputed block comes
         # from the very same BLAS call, hence the same bits
         self._Xb = []
@@ -373,6 +372,7 @@ class FacilityLocationRanking(LazyRankingMixin):
         saturated = bool(self._cover.min() >= 1.0)
         self._state = np.array([0, 0, int(saturated), 0, 0], dtype=np.int64)
         self._append(Y, codes)
+        super().__init__(Y.shape[0])
 
     # -- similarities ------------------------------------------------------------
 
@@ -418,8 +418,8 @@ class FacilityLocationRanking(LazyRankingMixin):
 
     def _append(self, Y, codes):
         """New candidates, in new blocks; their exact gains enter the queue."""
-        start, stop = self._n, self._n + Y.shape[0]
-        self._n = stop
+        start = self._codes.size
+        stop = start + Y.shape[0]
         self._codes = np.concatenate([self._codes, codes])
         self._chosen = np.concatenate([self._chosen, np.zeros(Y.shape[0], dtype=bool)])
         self._block_id = np.concatenate([self._block_id, np.empty(Y.shape[0], np.int64)])
@@ -449,16 +449,6 @@ class FacilityLocationRanking(LazyRankingMixin):
         _heapify(self._key, self._idx, size)
 
     # -- the ranking ---------------------------------------------------------------
-
-    @property
-    def n_points(self):
-        """Number of candidates, added ones included."""
-        return self._n
-
-    @property
-    def ranked(self):
-        """Indices yielded so far, in order (a copy)."""
-        return np.asarray(self._order, dtype=np.intp)
 
     def _take_lazy(self, k, out):
         self._state[3] = self._state[4] = 0
@@ -493,19 +483,7 @@ class FacilityLocationRanking(LazyRankingMixin):
             count += 1
         return count
 
-    def take(self, k):
-        """The next ``k`` indices (fewer if the pool runs out).
-
-        Parameters
-        ----------
-        k : int
-            How many.
-
-        Returns
-        -------
-        indices : ndarray of shape (min(k, remaining),)
-        """
-        k = max(0, min(int(k), self._n - len(self._order)))
+    def _take(self, k):
         out = np.empty(k, dtype=np.int64)
         count = self._take_lazy(k, out) if self._lazy else self._take_plain(k, out)
         self._chosen[out[:count]] = True
@@ -517,8 +495,7 @@ class FacilityLocationRanking(LazyRankingMixin):
                 self._sims[b] = self._empty
             self._resident.clear()
             self._resident_bytes = 0
-        self._order.extend(out.tolist())
-        return out.astype(np.intp)
+        return out
 
     def add(self, X_new, labels=None):
         """Add candidates; they can be picked from the next step on.
@@ -541,6 +518,9 @@ class FacilityLocationRanking(LazyRankingMixin):
         indices : ndarray
             The indices the new points get: ``n_points`` before the call, and up.
         """
+        return super().add(X_new, labels=labels)
+
+    def _add(self, X_new, labels=None):
         Y_new = _rows(X_new, "X_new")
         if Y_new.shape[1] != self._n_features:
             raise ValueError(
@@ -552,11 +532,9 @@ class FacilityLocationRanking(LazyRankingMixin):
                 "Pass labels for the new points if and only if the ranking was built "
                 "with labels."
             )
-        n_old = self._n
-        new = np.arange(n_old, n_old + Y_new.shape[0], dtype=np.intp)
-        if new.size:
+        if Y_new.shape[0]:
             self._append(Y_new, self._encode(labels, Y_new.shape[0], "labels"))
-        return new
+        return Y_new.shape[0]
 
 
 @validate_params(

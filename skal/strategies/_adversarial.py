@@ -22,7 +22,7 @@ from sklearn.pipeline import Pipeline
 from ..base import _SHARED_PARAMS_DOC, BaseStrategy
 from ..embeddings import _is_skorch_net
 from ..exceptions import EmbeddingError
-from ..selection._ranking import ScoreRanking
+from ..selection import ScoreRanking
 from ..utils._sklearn_compat import Interval, LinearClassifierMixin
 
 __all__ = ["AdversarialBIM", "AdversarialDeepFool"]

@@ -12,7 +12,7 @@ from torch import nn
 from ..base import _SHARED_PARAMS_DOC, BaseStrategy
 from ..embeddings import _is_skorch_net
 from ..exceptions import EmbeddingError
-from ..selection._ranking import LazyRankingMixin, ScoreRanking
+from ..selection import BaseRanking, ScoreRanking
 from ..utils._data import num_samples
 from ..utils._sklearn_compat import Interval, _num_samples
 
@@ -556,7 +556,7 @@ class _JointEntropy:
         return labels.reshape(-1).to(self.device)
 
 
-class _BatchBALDRanking(LazyRankingMixin):
+class _BatchBALDRanking(BaseRanking):
     """Greedy joint-MI picks up to ``max_joint``, then the rest by BALD score."""
 
     def __init__(self, points, *, max_joint, n_configurations, seed):
@@ -574,21 +574,11 @@ class _BatchBALDRanking(LazyRankingMixin):
         self._joint = _JointEntropy(K, C, n_configurations, generator, self._probs.device)
         self._picked = np.zeros(self._scores.size, dtype=bool)
         self._queue = np.argsort(-self._scores, kind="stable")
-        self._ranked = []
+        super().__init__(self._scores.size)
 
-    @property
-    def n_points(self):
-        """Number of points in the pool, added ones included."""
-        return self._scores.size
-
-    @property
-    def ranked(self):
-        """Indices yielded so far, in order (a copy)."""
-        return np.asarray(self._ranked, dtype=np.intp)
-
-    def _greedy_active(self):
+    def _greedy_active(self, n_picked):
         max_joint = self._max_joint if self._max_joint is not None else np.inf
-        return len(self._ranked) < max_joint and bool(self._available.any())
+        return n_picked < max_joint and bool(self._available.any())
 
     def _greedy_step(self):
         scores = self._joint.entropies(self._probs) - self._cond
@@ -598,11 +588,10 @@ class _BatchBALDRanking(LazyRankingMixin):
         self._joint.add(self._probs[j])
         return int(self._candidates[j])
 
-    def take(self, k):
-        """The next ``k`` indices (fewer if the pool runs out)."""
+    def _take(self, k):
         out = []
-        while len(out) < k and len(self._ranked) < self._scores.size:
-            if self._greedy_active():
+        while len(out) < k:
+            if self._greedy_active(self._n_ranked + len(out)):
                 pick = self._greedy_step()
             else:
                 while self._picked[self._queue[0]]:
@@ -610,12 +599,11 @@ class _BatchBALDRanking(LazyRankingMixin):
                 pick = int(self._queue[0])
                 self._queue = self._queue[1:]
             self._picked[pick] = True
-            self._ranked.append(pick)
             out.append(pick)
-        return np.asarray(out, dtype=np.intp)
+        return out
 
-    def add(self, points):
-        """Add points (their scores and candidates); returns their indices."""
+    def _add(self, points):
+        """Add points (their scores and candidates)."""
         n0 = self._scores.size
         new = np.arange(n0, n0 + points.scores.size)
         self._scores = np.concatenate([self._scores, points.scores])
@@ -630,7 +618,7 @@ class _BatchBALDRanking(LazyRankingMixin):
             [self._available, torch.ones(len(points.candidates), dtype=torch.bool,
                                          device=self._available.device)]
         )
-        return new
+        return new.size
 
 
 class BatchBALD(_BaseBALD):

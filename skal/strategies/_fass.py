@@ -6,7 +6,7 @@ import numpy as np
 
 from ..base import _SHARED_PARAMS_DOC, BaseStrategy
 from ..embeddings import _net_state_kept, penultimate_embedding, predict_proba
-from ..selection._ranking import LazyRankingMixin, ScoreRanking
+from ..selection import CandidateRanking
 from ..selection._submodular import FacilityLocationRanking
 from ..utils._data import take
 from ..utils._sklearn_compat import Interval, StrOptions
@@ -223,63 +223,38 @@ class FASS(BaseStrategy):
         return Z, codes
 
 
-class _FASSRanking(LazyRankingMixin):
-    """Greedy facility location on the candidates, then the rest by uncertainty."""
+class _FASSRanking(CandidateRanking):
+    """Greedy facility location on the candidates, then the rest by uncertainty.
+
+    Candidates go to the engine most uncertain first: it breaks ties to them.
+    """
 
     def __init__(self, strategy, estimator, X, proba):
         self._strategy = strategy
         self._estimator = estimator
-        score = strategy._score(proba)
-        n = score.size
-        order = np.argsort(-score, kind="stable")
-        m = min(strategy.n_candidates, n)
-        self._threshold = score[order[m - 1]] if m < n else -np.inf
-        cand = order[:m]  # most uncertain first: the engine breaks ties to them
-        rest = np.sort(order[m:])
-        labels = np.argmax(proba[cand], axis=1) if strategy.per_class else None
+        points = (X, proba)
+        super().__init__(points, self._scores_of(points), strategy.n_candidates,
+                         candidate_order="score")
+
+    def _scores_of(self, points):
+        return self._strategy._score(points[1])
+
+    def _labels(self, proba, rows):
+        return np.argmax(proba[rows], axis=1) if self._strategy.per_class else None
+
+    def _inner_ranking(self, points, candidates):
+        X, proba = points
+        strategy, estimator = self._strategy, self._estimator
         X_selected, selected_labels = strategy._labeled_coverage(estimator, proba.shape[1])
-        self._engine = FacilityLocationRanking(
-            strategy._embed(estimator, take(X, cand)),
-            labels=labels,
+        return FacilityLocationRanking(
+            strategy._embed(estimator, take(X, candidates)),
+            labels=self._labels(proba, candidates),
             X_selected=X_selected,
             selected_labels=selected_labels,
             gamma=strategy.gamma,
         )
-        self._cand = cand.astype(np.intp)
-        self._rest = rest.astype(np.intp)
-        self._rest_ranking = ScoreRanking(score[rest])
-        self._n = n
-        self._ranked = []
 
-    n_points = property(lambda self: self._n, doc="Pool size, added samples included.")
-    ranked = property(
-        lambda self: np.asarray(self._ranked, dtype=np.intp), doc="Indices yielded so far."
-    )
-
-    def take(self, k):
-        """The next ``k`` indices (fewer if the pool runs out)."""
-        k = max(0, int(k))
-        first = self._cand[self._engine.take(k)]
-        second = self._rest[self._rest_ranking.take(k - first.size)]
-        out = np.concatenate([first, second]).astype(np.intp)
-        self._ranked.extend(out.tolist())
-        return out
-
-    def add(self, points):
-        """Add samples (``(X, proba)`` from the strategy); returns their indices."""
+    def _add_candidates(self, points, rows):
         X, proba = points
-        score = self._strategy._score(proba)
-        new = np.arange(self._n, self._n + score.size, dtype=np.intp)
-        join = score > self._threshold
-        if join.any():
-            rows = np.flatnonzero(join)
-            # most uncertain first, as the initial candidates
-            rows = rows[np.argsort(-score[rows], kind="stable")]
-            labels = np.argmax(proba[rows], axis=1) if self._strategy.per_class else None
-            self._engine.add(self._strategy._embed(self._estimator, take(X, rows)), labels=labels)
-            self._cand = np.concatenate([self._cand, new[rows]])
-        if (~join).any():
-            self._rest_ranking.add(score[~join])
-            self._rest = np.concatenate([self._rest, new[~join]])
-        self._n += score.size
-        return new
+        self._inner.add(self._strategy._embed(self._estimator, take(X, rows)),
+                        labels=self._labels(proba, rows))

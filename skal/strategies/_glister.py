@@ -13,7 +13,7 @@ from sklearn.utils.validation import check_consistent_length, column_or_1d
 from ..base import _SHARED_PARAMS_DOC
 from ..embeddings import _embedding, _is_skorch_net, _net_state_kept, predict_proba
 from ..exceptions import EmbeddingError
-from ..selection._ranking import LazyRankingMixin
+from ..selection import BaseRanking
 from ..utils._device import resolve_device
 from ..utils._sklearn_compat import Interval, StrOptions, _num_samples, validate_data
 from ._embedding_base import _DEVICE_DOC, BaseEmbeddingStrategy
@@ -498,7 +498,7 @@ def _hypothesized_gradient(points, n_outputs):
 # --------------------------------------------------------------------------
 
 
-class _GlisterRanking(LazyRankingMixin):
+class _GlisterRanking(BaseRanking):
     """Lazy GLISTER greedy over a growing pool.
 
     Candidates are given by their factors ``h`` (n × D) and ``e`` (n × K).
@@ -531,20 +531,11 @@ class _GlisterRanking(LazyRankingMixin):
         self._layer_check = layer_check
         self._taken = np.zeros(len(h), dtype=bool)
         self._taken_t = torch.zeros(len(h), dtype=torch.bool, device=self.device)
-        self._order = []
+        self._n_taken = 0  # picks so far, those of the current take included
         self._queue = None  # the frozen order, once the greedy steps are spent
         self._queue_gains = None
         self._M = self._validation_gradient()
-
-    @property
-    def n_points(self):
-        """Number of points in the pool, added ones included."""
-        return self._taken.size
-
-    @property
-    def ranked(self):
-        """Indices yielded so far, in order (a copy)."""
-        return np.asarray(self._order, dtype=np.intp)
+        super().__init__(len(h))
 
     # -- the objective ---------------------------------------------------------
 
@@ -584,7 +575,7 @@ class _GlisterRanking(LazyRankingMixin):
             remaining = np.flatnonzero(~self._taken)
             return int(remaining[min(int(self._rng.random_sample() * remaining.size),
                                      remaining.size - 1)])
-        n_remaining = self._taken.size - len(self._order)
+        n_remaining = self._taken.size - self._n_taken
         if self._n_candidates is not None and self._n_candidates < n_remaining:
             remaining = np.flatnonzero(~self._taken)
             cand = np.sort(self._rng.choice(remaining, self._n_candidates, replace=False))
@@ -601,12 +592,10 @@ class _GlisterRanking(LazyRankingMixin):
         self._queue_gains = gains
         self._queue = remaining[np.argsort(-gains[remaining], kind="stable")]
 
-    def take(self, k):
-        """The next ``k`` indices (fewer if the pool runs out)."""
-        k = min(int(k), self._taken.size - len(self._order))
+    def _take(self, k):
         out = []
         while len(out) < k:
-            if self._max_greedy is not None and len(self._order) >= self._max_greedy:
+            if self._max_greedy is not None and self._n_taken >= self._max_greedy:
                 if self._queue is None:
                     self._freeze()
                 j = int(self._queue[0])
@@ -616,12 +605,12 @@ class _GlisterRanking(LazyRankingMixin):
                 self._step(j)
             self._taken[j] = True
             self._taken_t[j] = True
-            self._order.append(j)
+            self._n_taken += 1
             out.append(j)
-        return np.asarray(out, dtype=np.intp)
+        return out
 
-    def add(self, points):
-        """Add candidates (``_Factors``); returns the indices they get."""
+    def _add(self, points):
+        """Add candidates (``_Factors``)."""
         torch = self._torch
         self._layer_check(points)
         e = _hypothesized_gradient(points, self._n_outputs)
@@ -644,4 +633,4 @@ class _GlisterRanking(LazyRankingMixin):
                 [self._queue_gains, gains.cpu().numpy().astype(np.float64)])
             cand = np.concatenate([self._queue, new])
             self._queue = cand[np.lexsort((cand, -self._queue_gains[cand]))]
-        return new
+        return new.size

@@ -8,7 +8,7 @@ from sklearn.cluster import KMeans
 
 from ..base import _SHARED_PARAMS_DOC
 from ..selection import KMeansPlusPlusRanking, kmeans_plusplus_ordering
-from ..selection._ranking import LazyRankingMixin
+from ..selection import BaseRanking
 from ..utils._sklearn_compat import Interval, StrOptions
 from ._embedding_base import _DEVICE_DOC, BaseEmbeddingStrategy
 
@@ -150,7 +150,7 @@ def _nearest_center(points, centers):
     return labels, np.maximum(d2[np.arange(len(points)), labels], 0.0)
 
 
-class _ClusterRoundRobin(LazyRankingMixin):
+class _ClusterRoundRobin(BaseRanking):
     """Round-robin over clusters (largest first), nearest-to-center first within each."""
 
     def __init__(self, points, centers, labels):
@@ -167,23 +167,10 @@ class _ClusterRoundRobin(LazyRankingMixin):
             self._heaps[label].append((dist, i))
         for heap in self._heaps:
             heapq.heapify(heap)
-        self._n = len(labels)
         self._position = 0  # next cluster in the round-robin cycle
-        self._ranked = []
+        super().__init__(len(labels))
 
-    @property
-    def n_points(self):
-        """Number of points in the pool, added ones included."""
-        return self._n
-
-    @property
-    def ranked(self):
-        """Indices yielded so far, in order (a copy)."""
-        return np.asarray(self._ranked, dtype=np.intp)
-
-    def take(self, k):
-        """The next ``k`` indices (fewer if the pool runs out)."""
-        k = min(max(0, int(k)), self._n - len(self._ranked))
+    def _take(self, k):
         out = []
         n_clusters = len(self._cluster_order)
         while len(out) < k:
@@ -191,10 +178,9 @@ class _ClusterRoundRobin(LazyRankingMixin):
             self._position = (self._position + 1) % n_clusters
             if heap:
                 out.append(heapq.heappop(heap)[1])
-        self._ranked.extend(out)
-        return np.asarray(out, dtype=np.intp)
+        return out
 
-    def add(self, points):
+    def _add(self, points):
         """Add points (embeddings): each joins its nearest center's queue."""
         points = np.asarray(points)
         if points.ndim != 2 or points.shape[1] != self._centers.shape[1]:
@@ -203,11 +189,10 @@ class _ClusterRoundRobin(LazyRankingMixin):
                 f"columns, like the pool; got shape {points.shape}."
             )
         labels, d2 = _nearest_center(points, self._centers)
-        new = np.arange(self._n, self._n + len(points), dtype=np.intp)
-        for label, dist, i in zip(labels.tolist(), d2.tolist(), new.tolist()):
+        new = range(self.n_points, self.n_points + len(points))
+        for label, dist, i in zip(labels.tolist(), d2.tolist(), new):
             heapq.heappush(self._heaps[label], (dist, i))
-        self._n += len(points)
-        return new
+        return len(points)
 
 
 class KMeansPlusPlusSampling(BaseEmbeddingStrategy):

@@ -4,7 +4,7 @@ import numpy as np
 from sklearn.utils import check_random_state
 
 from ..base import BaseStrategy
-from ..selection._ranking import ScoreRanking
+from ..selection import ScoreRanking
 from ..utils._data import num_samples
 
 

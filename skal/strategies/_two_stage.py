@@ -25,7 +25,7 @@ from sklearn.utils import check_random_state, get_tags
 
 from ..base import BaseStrategy
 from ..embeddings import predict_proba
-from ..selection._ranking import LazyRankingMixin, ScoreRanking
+from ..selection import BaseRanking, CandidateRanking
 from ..utils._data import num_samples, take
 from ..utils._sklearn_compat import HasMethods, Interval, StrOptions
 from ._uncertainty import EntropySampling, LeastConfidence, MarginSampling
@@ -181,58 +181,25 @@ def _take_rows(X, idx):
     return take(X, idx)
 
 
-class _PrefilterRanking(LazyRankingMixin):
-    """Candidates first (ranked by the inner strategy), then the rest by priority.
+class _PrefilterRanking(CandidateRanking):
+    """Candidates (highest priority) ranked by the inner strategy, then the rest.
 
-    The candidates are the ``n_candidates`` samples of highest priority (ties
-    to the lower index), passed to the inner strategy in pool order. A sample
-    added later joins the candidates iff its priority is strictly above the
-    lowest candidate priority of the initial pool (always, if the initial
-    pool had at most ``n_candidates`` samples); otherwise it joins the rest.
+    The candidates go to the inner strategy's lazy ranking in pool order.
     """
 
     def __init__(self, make_inner, points, n_candidates):
-        priority = np.asarray(points.priority, dtype=np.float64)
-        n = priority.size
-        order = np.argsort(-priority, kind="stable")
-        m = min(n_candidates, n)
-        self._threshold = priority[order[m - 1]] if m < n else -np.inf
-        cand = np.sort(order[:m])
-        rest = np.sort(order[m:])
-        self._inner = make_inner(_take_rows(points.X, cand))
-        self._cand = cand.astype(np.intp)
-        self._rest_ranking = ScoreRanking(priority[rest])
-        self._rest = rest.astype(np.intp)
-        self._n = n
-        self._ranked = []
+        self._make_inner = make_inner
+        super().__init__(points, points.priority, n_candidates)
+        del self._make_inner  # a closure: the ranking must stay picklable
 
-    n_points = property(lambda self: self._n, doc="Pool size, added samples included.")
-    ranked = property(
-        lambda self: np.asarray(self._ranked, dtype=np.intp), doc="Indices yielded so far."
-    )
+    def _inner_ranking(self, points, candidates):
+        return self._make_inner(_take_rows(points.X, candidates))
 
-    def take(self, k):
-        """The next ``k`` indices (fewer if the pool runs out)."""
-        k = max(0, int(k))
-        first = self._cand[np.asarray(self._inner.take(k), dtype=np.intp)]
-        second = self._rest[self._rest_ranking.take(k - first.size)]
-        out = np.concatenate([first, second]).astype(np.intp)
-        self._ranked.extend(out.tolist())
-        return out
+    def _add_candidates(self, points, rows):
+        self._inner.add(_take_rows(points.X, rows))
 
-    def add(self, points):
-        """Add samples (a ``_Points``); returns their indices."""
-        priority = np.asarray(points.priority, dtype=np.float64)
-        new = np.arange(self._n, self._n + priority.size, dtype=np.intp)
-        join = priority > self._threshold
-        if join.any():
-            self._inner.add(_take_rows(points.X, np.flatnonzero(join)))
-            self._cand = np.concatenate([self._cand, new[join]])
-        if (~join).any():
-            self._rest_ranking.add(priority[~join])
-            self._rest = np.concatenate([self._rest, new[~join]])
-        self._n += priority.size
-        return new
+    def _scores_of(self, points):
+        return points.priority
 
 
 class _BasePrefilter(_BaseMetaStrategy):
@@ -506,7 +473,7 @@ def _grown(ranking, rows):
     return ranking  # from another process, the updated copy is what counts
 
 
-class _PartitionRanking(LazyRankingMixin):
+class _PartitionRanking(BaseRanking):
     """Round-robin interleaving of one inner lazy ranking per partition.
 
     ``make_strategy(seed)`` gives the inner strategy of a partition; the
@@ -522,21 +489,15 @@ class _PartitionRanking(LazyRankingMixin):
         self._maps = [np.empty(0, dtype=np.intp) for _ in range(n_partitions)]
         self._remaining = np.zeros(n_partitions, dtype=np.int64)
         self._cursor = 0  # the partition whose turn it is
-        self._n = 0
-        self._ranked = []
+        super().__init__(0)
         self.add(points)
 
-    n_points = property(lambda self: self._n, doc="Pool size, added samples included.")
-    ranked = property(
-        lambda self: np.asarray(self._ranked, dtype=np.intp), doc="Indices yielded so far."
-    )
-
-    def add(self, points):
-        """Add samples (a ``_Points`` with their partitions); returns their indices."""
+    def _add(self, points):
+        """Add samples (a ``_Points`` with their partitions)."""
         from sklearn.utils.parallel import Parallel, delayed
 
         part = np.asarray(points.part)
-        new = np.arange(self._n, self._n + part.size, dtype=np.intp)
+        new = np.arange(self.n_points, self.n_points + part.size, dtype=np.intp)
         parts, tasks = [], []
         for j in range(len(self._inners)):
             idx = np.flatnonzero(part == j)  # pool order within the partition
@@ -552,8 +513,7 @@ class _PartitionRanking(LazyRankingMixin):
             self._remaining[j] += idx.size
         for j, ranking in zip(parts, Parallel(n_jobs=self._n_jobs)(tasks)):
             self._inners[j] = ranking
-        self._n += part.size
-        return new
+        return part.size
 
     def _schedule(self, k):
         """Partition of each of the next ``k`` picks (round-robin, skipping empty ones)."""
@@ -587,15 +547,13 @@ class _PartitionRanking(LazyRankingMixin):
         self._cursor = cursor
         return np.concatenate(seq) if seq else np.empty(0, dtype=np.intp)
 
-    def take(self, k):
-        """The next ``k`` indices (fewer if the pool runs out)."""
-        seq = self._schedule(max(0, int(k)))
+    def _take(self, k):
+        seq = self._schedule(k)
         out = np.empty(seq.size, dtype=np.intp)
         for j in np.unique(seq):
             where = seq == j
             local = np.asarray(self._inners[j].take(int(where.sum())), dtype=np.intp)
             out[where] = self._maps[j][local]
-        self._ranked.extend(out.tolist())
         return out
 
 

@@ -7,7 +7,7 @@ import numpy as np
 from ..base import _SHARED_PARAMS_DOC, BaseStrategy
 from ..embeddings import predict_proba
 from ..exceptions import EmbeddingError
-from ..selection._ranking import ScoreRanking
+from ..selection import ScoreRanking
 
 
 class BaseUncertaintySampling(BaseStrategy):
