@@ -243,7 +243,7 @@ class KMeansPlusPlusSampling(BaseEmbeddingStrategy):
     -----
     The labeled set is not used (use :class:`CoreSet` to cover the pool from
     it). Cost: one forward pass plus ``O(k · n · H)`` for ``k`` picks, with
-    exact pruning (see :doc:`engine`); ``rank`` is ``k = n``.
+    exact pruning (see :doc:`/engine`); ``rank`` is ``k = n``.
 
     References
     ----------
