@@ -263,7 +263,7 @@ def make_strategy(name, model, random_state):
 
 
 def _has_score(strategy):
-    from .strategies._uncertainty import BaseUncertaintySampling
+    from .base import BaseUncertaintySampling
 
     return isinstance(strategy, BaseUncertaintySampling)
 

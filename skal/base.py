@@ -7,21 +7,41 @@ method that subclasses implement (``_ordering`` and ``_transform``), the way
 imbalanced-learn's ``fit_resample`` calls ``_fit_resample``.
 """
 
+import copy
 from abc import ABCMeta, abstractmethod
 from numbers import Integral
 
 import numpy as np
+import torch
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.exceptions import NotFittedError
+from sklearn.utils import check_random_state, get_tags
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
-from .embeddings import _reads_as_given, _unwrap
-from .selection import BaseRanking
+from .embeddings import (
+    _reads_as_given,
+    _unwrap,
+    check_embedding,
+    check_predict_proba,
+    penultimate_embedding,
+    predict_proba,
+)
+from .selection import BaseRanking, ScoreRanking
 from .utils._data import num_samples, pool_kind, with_labels
 from .utils._sklearn_compat import HasMethods, _fit_context, validate_data
 
-__all__ = ["BaseStrategy"]
+__all__ = [
+    "BaseAdversarial",
+    "BaseBALD",
+    "BaseEmbeddingStrategy",
+    "BaseMetaStrategy",
+    "BasePrefilter",
+    "BaseScoreStrategy",
+    "BaseSeedStrategy",
+    "BaseStrategy",
+    "BaseUncertaintySampling",
+]
 
 _SHARED_PARAMS_DOC = """estimator : estimator object, default=None
         The classifier whose view of the pool the strategy uses: a skorch
@@ -357,6 +377,241 @@ class BaseStrategy(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
         return tags
 
 
+class BaseScoreStrategy(BaseStrategy):
+    """Base class for strategies that rank by a score per sample.
+
+    Warning: This class should not be used directly. Use derived classes
+    instead.
+
+    Subclasses implement ``_priority(X, estimator, offset=0)``: one score per
+    sample of ``X`` (shape ``(n,)``, or ``(n, n_keys)`` where later columns
+    break ties in earlier ones), higher first; ``offset`` is the number of
+    pool samples before ``X`` (for lazily added samples). ``rank`` sorts by
+    decreasing score with ties to the lower pool index
+    (:class:`~skal.selection.ScoreRanking`), so the ranking is deterministic
+    and lazily added samples are scored alone. ``transform`` returns the
+    score as a column.
+    """
+
+    def _points(self, X, estimator, offset=0):
+        return self._priority(X, estimator, offset)
+
+    def _ranking(self, points, estimator):
+        return ScoreRanking(points)
+
+    def _transform(self, X, estimator):
+        scores = np.asarray(self._priority(X, estimator))
+        return scores[:, np.newaxis] if scores.ndim == 1 else scores
+
+    @abstractmethod
+    def _priority(self, X, estimator, offset=0):
+        """Score of each sample, higher first."""
+
+
+class BaseUncertaintySampling(BaseScoreStrategy):
+    """Base class for strategies that rank by an uncertainty score.
+
+    Warning: This class should not be used directly. Use derived classes
+    instead.
+
+    Subclasses implement ``_uncertainty(proba)``, a score per sample where
+    higher means more uncertain. ``rank`` sorts by decreasing score; ties go
+    to the lower pool index (a stable sort), so the ranking is deterministic.
+    """
+
+    _accept_sparse = True
+
+    def _check_estimator(self, estimator):
+        check_predict_proba(estimator, purpose=type(self).__name__)
+
+    def _priority(self, X, estimator, offset=0):
+        proba = predict_proba(estimator, X, purpose=type(self).__name__)
+        return self._uncertainty(proba)
+
+    @abstractmethod
+    def _uncertainty(self, proba):
+        """Score per sample, higher = more uncertain."""
+
+
+_DEVICE_DOC = """device : {"cpu", "cuda", "auto"} or torch.device, default="cpu"
+        Where the selection engine runs (the estimator's forward pass runs on
+        the estimator's own device): compiled CPU kernels, or torch on a CUDA
+        GPU. ``"cuda"`` without a GPU falls back to the CPU with a
+        :class:`~skal.exceptions.DeviceWarning`; ``"auto"`` picks CUDA when
+        available. The same ``random_state`` gives the same picks on the CPU,
+        run after run; a GPU may round differently."""
+
+
+class BaseEmbeddingStrategy(BaseStrategy):
+    """Base class for strategies that need an embedding (BADGE, CoreSet, k-means).
+
+    ``_points`` and ``_transform`` default to the penultimate embedding.
+
+    Warning: This class should not be used directly. Use derived classes
+    instead.
+    """
+
+    _parameter_constraints = {
+        **BaseStrategy._parameter_constraints,
+        "layer": [str, None],
+        "device": [str, torch.device, None],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self, estimator=None, *, prefit=False, layer=None, device="cpu", random_state=None
+    ):
+        super().__init__(estimator=estimator, prefit=prefit)
+        self.layer = layer
+        self.device = device
+        self.random_state = random_state
+
+    def _check_estimator(self, estimator):
+        check_embedding(estimator, purpose=type(self).__name__)
+
+    def _points(self, X, estimator, offset=0):
+        """The penultimate embedding (strategies that select on another override)."""
+        return penultimate_embedding(estimator, X, layer=self.layer)
+
+    def _transform(self, X, estimator):
+        return penultimate_embedding(estimator, X, layer=self.layer)
+
+
+_MAX_SEED = np.iinfo(np.int32).max
+
+_META_PARAMS_DOC = """strategy : strategy object
+        The inner strategy, e.g. ``BADGE(random_state=0)``: any object with
+        ``fit``, ``query``, ``rank`` and ``lazy_rank`` and the ``estimator``
+        and ``prefit`` parameters (every skal strategy). It is never modified:
+        each use works on a clone, given the meta-strategy's fitted estimator
+        with ``prefit=True`` (as :class:`~skal.ActiveLearner` does) and the
+        labeled set passed to ``fit`` (so that ``CoreSet`` inside still
+        starts from it).
+
+    estimator : estimator object, default=None
+        The classifier, owned by the meta-strategy: with ``prefit=False``,
+        ``fit(X, y)`` fits a clone of it, and that fitted estimator is what the
+        inner strategy uses (its own ``estimator`` is replaced). ``None`` means
+        the inner strategy's ``estimator`` (so ``SubsetSampling(BADGE(clf))``
+        works). :class:`~skal.ActiveLearner` sets it, with ``prefit=True``,
+        every round.
+
+    prefit : bool, default=False
+        Whether the estimator is already fitted (see ``estimator``); if True,
+        ``query``, ``rank`` and ``transform`` work without ``fit``. When
+        ``estimator`` is None, the inner strategy's ``prefit=True`` counts
+        too: ``SubsetSampling(BADGE(clf, prefit=True))`` needs no ``fit``."""
+
+_RANDOM_STATE_INNER = """If the inner strategy has a ``random_state`` parameter left at None,
+        it gets a seed drawn from this one, so that a seeded meta-strategy
+        (and :class:`~skal.ActiveLearner`, which seeds the strategy it is
+        given each round) is reproducible end to end and ``query`` is a
+        prefix of ``rank``. An inner ``random_state`` that is set is used
+        as it is."""
+
+
+class BaseMetaStrategy(BaseStrategy):
+    """Base class of strategies that wrap another strategy.
+
+    Warning: This class should not be used directly. Use derived classes
+    instead.
+
+    Owns the estimator (its own ``estimator`` or, when None, the inner
+    strategy's), fits it once, and hands it to clones of the inner strategy
+    with ``prefit=True``; ``fit`` also fits such a clone on the labeled set
+    (``strategy_``), so that each query uses a copy of it.
+    """
+
+    # Wraps another strategy (a required parameter): not default-constructible,
+    # so generic loops over all strategies that call ``Strategy()`` skip it.
+    _wraps_strategy = True
+
+    _parameter_constraints = {
+        **BaseStrategy._parameter_constraints,
+        "strategy": [HasMethods(["fit", "query", "rank", "lazy_rank"])],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, strategy, *, estimator=None, prefit=False, random_state=None):
+        super().__init__(estimator=estimator, prefit=prefit)
+        self.strategy = strategy
+        self.random_state = random_state
+
+    # -- what the inner strategy brings ------------------------------------------
+
+    def _inner_params(self):
+        try:
+            return self.strategy.get_params(deep=False)
+        except Exception:  # not validated yet; fit/_validate_params says what is wrong
+            return {}
+
+    def _owner(self):
+        """``(estimator, prefit)`` the meta-strategy uses."""
+        if self.estimator is not None:
+            return self.estimator, bool(self.prefit)
+        params = self._inner_params()
+        return params.get("estimator"), bool(self.prefit or params.get("prefit", False))
+
+    @property
+    def _needs_estimator(self):
+        return bool(getattr(self.strategy, "_needs_estimator", True))
+
+    @property
+    def _accept_sparse(self):
+        return bool(getattr(self.strategy, "_accept_sparse", False))
+
+    def _require_estimator(self):
+        estimator, _ = self._owner()
+        if estimator is None:
+            name = type(self).__name__
+            raise ValueError(
+                f"{name} has no classifier to ask: both its estimator and its inner "
+                f"strategy's are None. Pass one, e.g. {name}(BADGE(), "
+                "estimator=LogisticRegression()), or use it inside ActiveLearner, "
+                "which supplies its own."
+            )
+        self._check_estimator(estimator)
+        return estimator
+
+    def _check_estimator(self, estimator):
+        check = getattr(self.strategy, "_check_estimator", None)
+        if check is not None:
+            check(estimator)  # e.g. BADGE inside needs an embedding
+
+    def _fit(self, X, y):
+        # the labeled set goes to the inner strategy too (CoreSet's centers)
+        self.strategy_ = self._new_inner(self.estimator_).fit(X, y)
+
+    # -- the inner strategy ---------------------------------------------------------
+
+    def _new_inner(self, estimator):
+        return clone(self.strategy).set_params(estimator=estimator, prefit=True)
+
+    def _inner(self, estimator, seed):
+        """The inner strategy for one use: fitted on the labeled set, seeded."""
+        if hasattr(self, "strategy_"):
+            inner = copy.copy(self.strategy_)  # keeps the labeled set, not re-fitted
+        else:
+            inner = self._new_inner(estimator)
+        own = self._inner_params()
+        if "random_state" in own and own["random_state"] is None:
+            inner.set_params(random_state=int(seed))
+        return inner
+
+    def _seeds(self, n):
+        """``n`` seeds for inner strategies, the first draws of ``random_state``."""
+        rng = check_random_state(self.random_state)
+        return rng.randint(_MAX_SEED, size=n), rng
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        try:
+            tags.non_deterministic = get_tags(self.strategy).non_deterministic
+        except Exception:  # not a valid strategy; fit says so
+            pass
+        return tags
+
+
 class _StrategyRanking(BaseRanking):
     """A lazy ranking whose ``add`` takes raw samples, embedded by the strategy.
 
@@ -399,3 +654,12 @@ class _StrategyRanking(BaseRanking):
         else:
             points = self._strategy._points(X_new, self._estimator, offset=self.n_points)
         return len(self._ranking.add(points))
+
+
+# The bases of families whose machinery lives with them (attacks, MC dropout,
+# seed sets, prefilters) are defined in their modules; they are listed here so
+# that every base class has one home. Imported last: they build on the above.
+from .strategies._adversarial import BaseAdversarial  # noqa: E402
+from .strategies._bald import BaseBALD  # noqa: E402
+from .strategies._seed import BaseSeedStrategy  # noqa: E402
+from .strategies._two_stage import BasePrefilter  # noqa: E402

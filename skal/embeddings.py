@@ -19,7 +19,7 @@ from .exceptions import EmbeddingError
 from .utils._data import is_dataset, is_numeric_frame, num_samples, take
 from .utils._sklearn_compat import ACTIVATIONS, LinearClassifierMixin
 
-__all__ = ["predict_proba", "penultimate_embedding", "gradient_embedding"]
+__all__ = ["check_embedding", "check_predict_proba", "gradient_embedding", "penultimate_embedding", "predict_proba"]
 
 
 def _unwrap(estimator):
@@ -231,6 +231,88 @@ def _proba_pass(estimator, X):
         return np.asarray(estimator.predict_proba(X), dtype=np.float64)
 
 
+def check_predict_proba(estimator, purpose="this strategy"):
+    """Raise a clear error unless ``estimator`` has ``predict_proba``.
+
+    Parameters
+    ----------
+    estimator : estimator object
+        The classifier to check.
+    purpose : str, default="this strategy"
+        Who needs the probabilities, for the error message.
+
+    Raises
+    ------
+    EmbeddingError
+        If ``estimator`` has no ``predict_proba``; the message says how to get one.
+
+    Examples
+    --------
+    >>> from sklearn.svm import SVC
+    >>> from skal.embeddings import check_predict_proba
+    >>> check_predict_proba(SVC(probability=True))
+    >>> check_predict_proba(SVC(), purpose="BADGE")
+    Traceback (most recent call last):
+    ...
+    skal.exceptions.EmbeddingError: BADGE needs class probabilities, but SVC has no predict_proba. ...
+    """
+    if not hasattr(estimator, "predict_proba"):
+        raise EmbeddingError(
+            f"{purpose} needs class probabilities, but {_name(estimator)} has no "
+            "predict_proba. Use a probabilistic classifier (e.g. LogisticRegression "
+            "or a skorch NeuralNetClassifier), wrap it in "
+            "sklearn.calibration.CalibratedClassifierCV, or set probability=True "
+            "on SVC."
+        )
+
+
+def check_embedding(estimator, purpose="this strategy"):
+    """Raise a clear error unless skal can embed samples with ``estimator``.
+
+    Skorch nets (the input of the last linear layer), ``MLPClassifier``
+    (the last hidden layer) and linear models (the features), alone or as a
+    Pipeline's last step, give an embedding.
+
+    Parameters
+    ----------
+    estimator : estimator object
+        The classifier to check.
+    purpose : str, default="this strategy"
+        Who needs the embedding, for the error message.
+
+    Raises
+    ------
+    EmbeddingError
+        If ``estimator`` provides no embedding; the message names those that do.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> from skal.embeddings import check_embedding
+    >>> check_embedding(LogisticRegression())
+    >>> check_embedding(RandomForestClassifier(), purpose="BADGE")
+    Traceback (most recent call last):
+    ...
+    skal.exceptions.EmbeddingError: BADGE needs an embedding of the pool, but RandomForestClassifier provides none: ...
+    """
+    from sklearn.neural_network import MLPClassifier
+
+    from .utils._sklearn_compat import LinearClassifierMixin
+
+    final = _final_estimator(estimator)
+    if not isinstance(final, (LinearClassifierMixin, MLPClassifier)) and not (
+        _is_skorch_net(final)
+    ):
+        raise EmbeddingError(
+            f"{purpose} needs an embedding of the pool, but "
+            f"{type(final).__name__} provides none: only skorch nets (input of "
+            "the last linear layer), MLPClassifier (last hidden layer) and linear "
+            "models (the features) do. Use one of those, or an uncertainty "
+            "strategy such as EntropySampling, which needs only predict_proba."
+        )
+
+
 def predict_proba(estimator, X, *, purpose="this strategy"):
     """Class probabilities of a fitted classifier, as a float64 array.
 
@@ -264,14 +346,7 @@ def predict_proba(estimator, X, *, purpose="this strategy"):
     >>> predict_proba(LogisticRegression().fit(X, y), X[:2]).shape
     (2, 3)
     """
-    if not hasattr(estimator, "predict_proba"):
-        raise EmbeddingError(
-            f"{purpose} needs class probabilities, but {_name(estimator)} has no "
-            "predict_proba. Use a probabilistic classifier (e.g. LogisticRegression "
-            "or a skorch NeuralNetClassifier), wrap it in "
-            "sklearn.calibration.CalibratedClassifierCV, or set probability=True "
-            "on SVC."
-        )
+    check_predict_proba(estimator, purpose)
     parts = _in_chunks(_proba_pass, estimator, X)
     proba = parts[0] if len(parts) == 1 else np.concatenate(parts)
     if proba.ndim != 2:

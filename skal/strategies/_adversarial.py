@@ -19,10 +19,9 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
 
-from ..base import _SHARED_PARAMS_DOC, BaseStrategy
+from ..base import _SHARED_PARAMS_DOC, BaseScoreStrategy, BaseStrategy
 from ..embeddings import _is_skorch_net
 from ..exceptions import EmbeddingError
-from ..selection import ScoreRanking
 from ..utils._sklearn_compat import Interval, LinearClassifierMixin
 
 __all__ = ["AdversarialBIM", "AdversarialDeepFool"]
@@ -193,7 +192,7 @@ def _logit_function(estimator):
 # --------------------------------------------------------------------------
 
 
-class BaseAdversarial(BaseStrategy):
+class BaseAdversarial(BaseScoreStrategy):
     """Base class of the adversarial strategies: rank by the perturbation that flips the label.
 
     Warning: This class should not be used directly. Use derived classes
@@ -236,15 +235,12 @@ class BaseAdversarial(BaseStrategy):
 
     # -- template methods --------------------------------------------------------
 
-    def _points(self, X, estimator, offset=0):
+    def _priority(self, X, estimator, offset=0):
         scores, margins = self._scores(X, estimator, with_margins=True)
         # ScoreRanking takes the highest first: smallest perturbation, then
         # (ties, e.g. BIM's equal step counts) smallest margin between the top
         # two class scores of the unperturbed sample
         return -np.column_stack([scores, margins])
-
-    def _ranking(self, points, estimator):
-        return ScoreRanking(points)
 
     def _transform(self, X, estimator):
         return self._scores(X, estimator)[:, np.newaxis]

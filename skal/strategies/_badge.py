@@ -1,10 +1,10 @@
 """BADGE: Batch Active learning by Diverse Gradient Embeddings."""
 
 from ..base import _SHARED_PARAMS_DOC
-from ..embeddings import _gradient_factors, gradient_embedding, predict_proba
+from ..embeddings import _gradient_factors, check_predict_proba, gradient_embedding
 from ..selection import KMeansPlusPlusRanking, OuterProduct
 from ..utils._sklearn_compat import StrOptions
-from ._embedding_base import _DEVICE_DOC, BaseEmbeddingStrategy
+from ..base import _DEVICE_DOC, BaseEmbeddingStrategy
 
 
 class BADGE(BaseEmbeddingStrategy):
@@ -113,8 +113,7 @@ class BADGE(BaseEmbeddingStrategy):
 
     def _check_estimator(self, estimator):
         super()._check_estimator(estimator)
-        if not hasattr(estimator, "predict_proba"):
-            predict_proba(estimator, None, purpose="BADGE")
+        check_predict_proba(estimator, purpose="BADGE")
 
     def _points(self, X, estimator, offset=0):
         return OuterProduct(*_gradient_factors(estimator, X, self.layer))

@@ -235,7 +235,7 @@ def _seed(random_state, *key):
 # --------------------------------------------------------------------------
 
 
-class _BaseBALD(BaseStrategy):
+class BaseBALD(BaseStrategy):
     """Shared checks and MC-dropout scoring of BALD and BatchBALD."""
 
     _parameter_constraints = {
@@ -372,7 +372,7 @@ _MC_NOTES = """Consistent MC dropout (Kirsch et al., 2019): dropout sample ``k``
 # --------------------------------------------------------------------------
 
 
-class BALD(_BaseBALD):
+class BALD(BaseBALD):
     __doc__ = (
         """Bayesian Active Learning by Disagreement with MC dropout (Houlsby et al., 2011).
 
@@ -621,7 +621,7 @@ class _BatchBALDRanking(BaseRanking):
         return new.size
 
 
-class BatchBALD(_BaseBALD):
+class BatchBALD(BaseBALD):
     __doc__ = (
         """BatchBALD: greedy joint mutual information with MC dropout (Kirsch et al., 2019).
 
@@ -727,7 +727,7 @@ class BatchBALD(_BaseBALD):
     )
 
     _parameter_constraints = {
-        **_BaseBALD._parameter_constraints,
+        **BaseBALD._parameter_constraints,
         "n_configurations": [Interval(Integral, 1, None, closed="left")],
         "n_candidates": [Interval(Integral, 1, None, closed="left"), None],
         "max_joint": [Interval(Integral, 0, None, closed="left"), None],

@@ -3,7 +3,7 @@
 from ..base import _SHARED_PARAMS_DOC
 from ..embeddings import penultimate_embedding
 from ..selection import KCenterGreedyRanking
-from ._embedding_base import _DEVICE_DOC, BaseEmbeddingStrategy
+from ..base import _DEVICE_DOC, BaseEmbeddingStrategy
 
 
 class CoreSet(BaseEmbeddingStrategy):

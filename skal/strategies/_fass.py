@@ -5,21 +5,20 @@ from numbers import Integral, Real
 import numpy as np
 
 from ..base import _SHARED_PARAMS_DOC, BaseStrategy
-from ..embeddings import _net_state_kept, penultimate_embedding, predict_proba
+from ..embeddings import (
+    _net_state_kept,
+    check_predict_proba,
+    penultimate_embedding,
+    predict_proba,
+)
 from ..selection import CandidateRanking
 from ..selection._submodular import FacilityLocationRanking
 from ..utils._data import take
 from ..utils._sklearn_compat import Interval, StrOptions
-from ._embedding_base import BaseEmbeddingStrategy
-from ._uncertainty import EntropySampling, LeastConfidence, MarginSampling
+from ..base import BaseEmbeddingStrategy
+from ..uncertainty import _BY_NAME as _UNCERTAINTY
 
 __all__ = ["FASS"]
-
-_UNCERTAINTY = {
-    "entropy": EntropySampling,
-    "margin": MarginSampling,
-    "least_confidence": LeastConfidence,
-}
 
 
 class FASS(BaseStrategy):
@@ -178,15 +177,14 @@ class FASS(BaseStrategy):
 
     def _check_estimator(self, estimator):
         BaseEmbeddingStrategy._check_estimator(self, estimator)
-        if not hasattr(estimator, "predict_proba"):
-            predict_proba(estimator, None, purpose="FASS")
+        check_predict_proba(estimator, purpose="FASS")
 
     def _fit(self, X, y):
         self.X_labeled_ = X
         self.y_labeled_ = y
 
     def _score(self, proba):
-        return _UNCERTAINTY[self.uncertainty]()._uncertainty(proba)
+        return _UNCERTAINTY[self.uncertainty](proba)
 
     def _points(self, X, estimator, offset=0):
         with _net_state_kept(estimator):

@@ -11,12 +11,17 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 
 from ..base import _SHARED_PARAMS_DOC
-from ..embeddings import _embedding, _is_skorch_net, _net_state_kept, predict_proba
+from ..embeddings import (
+    _embedding,
+    _is_skorch_net,
+    _net_state_kept,
+    check_predict_proba,
+)
 from ..exceptions import EmbeddingError
 from ..selection import BaseRanking
 from ..utils._device import resolve_device
 from ..utils._sklearn_compat import Interval, StrOptions, _num_samples, validate_data
-from ._embedding_base import _DEVICE_DOC, BaseEmbeddingStrategy
+from ..base import _DEVICE_DOC, BaseEmbeddingStrategy
 
 # What the forward pass gives for a set of samples: the input of the last
 # layer (with a trailing 1 for its bias), the class probabilities, and the
@@ -289,8 +294,7 @@ class GLISTER(BaseEmbeddingStrategy):
 
     def _check_estimator(self, estimator):
         super()._check_estimator(estimator)
-        if not hasattr(estimator, "predict_proba"):
-            predict_proba(estimator, None, purpose="GLISTER")
+        check_predict_proba(estimator, purpose="GLISTER")
 
     # -- template methods ------------------------------------------------------
 

@@ -10,7 +10,7 @@ from ..base import _SHARED_PARAMS_DOC
 from ..selection import KMeansPlusPlusRanking, kmeans_plusplus_ordering
 from ..selection import BaseRanking
 from ..utils._sklearn_compat import Interval, StrOptions
-from ._embedding_base import _DEVICE_DOC, BaseEmbeddingStrategy
+from ..base import _DEVICE_DOC, BaseEmbeddingStrategy
 
 _LAYER_DOC = """layer : str, default=None
         skorch nets only: the name of the layer whose *input* is the

@@ -1,14 +1,12 @@
 """Random sampling: the baseline every strategy is measured against."""
 
-import numpy as np
 from sklearn.utils import check_random_state
 
-from ..base import BaseStrategy
-from ..selection import ScoreRanking
+from ..base import BaseScoreStrategy, BaseStrategy
 from ..utils._data import num_samples
 
 
-class RandomSampling(BaseStrategy):
+class RandomSampling(BaseScoreStrategy):
     """Choose samples uniformly at random.
 
     The baseline of every active-learning comparison: labeling efficiency is
@@ -69,16 +67,10 @@ class RandomSampling(BaseStrategy):
         super().__init__(estimator=estimator, prefit=prefit)
         self.random_state = random_state
 
-    def _points(self, X, estimator, offset=0):
+    def _priority(self, X, estimator, offset=0):
         rng = check_random_state(self.random_state)
         rng.random_sample(offset)  # the priorities of the samples before these
         return rng.random_sample(num_samples(X))
-
-    def _ranking(self, points, estimator):
-        return ScoreRanking(points)
-
-    def _transform(self, X, estimator):
-        return self._points(X, estimator)[:, np.newaxis]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

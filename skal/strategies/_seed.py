@@ -26,7 +26,7 @@ from ..embeddings import (
 from ..selection import KCenterGreedyRanking
 from ..selection._submodular import FacilityLocationRanking
 from ..utils._sklearn_compat import HasMethods, Interval
-from ._embedding_base import _DEVICE_DOC
+from ..base import _DEVICE_DOC
 
 __all__ = ["DispersionSampling", "FacilityLocationSampling"]
 
@@ -50,7 +50,7 @@ _SEED_PARAMS_DOC = """estimator : estimator object, default=None
         It is never fitted nor modified by the strategy."""
 
 
-class _BaseSeedStrategy(BaseStrategy):
+class BaseSeedStrategy(BaseStrategy):
     """Base class of the seed-set strategies: no estimator, an optional embedding.
 
     Warning: This class should not be used directly. Use derived classes
@@ -106,7 +106,7 @@ class _BaseSeedStrategy(BaseStrategy):
         return self._embed(X).astype(np.float64)
 
 
-class FacilityLocationSampling(_BaseSeedStrategy):
+class FacilityLocationSampling(BaseSeedStrategy):
     __doc__ = (
         """Choose the samples that best represent the pool (greedy facility location).
 
@@ -201,7 +201,7 @@ class FacilityLocationSampling(_BaseSeedStrategy):
     )
 
     _parameter_constraints = {
-        **_BaseSeedStrategy._parameter_constraints,
+        **BaseSeedStrategy._parameter_constraints,
         "n_represented": [Interval(Integral, 1, None, closed="left"), None],
         "gamma": [Interval(Real, 0, None, closed="neither"), None],
     }
@@ -231,7 +231,7 @@ class FacilityLocationSampling(_BaseSeedStrategy):
         return FacilityLocationRanking(points, X_ground=X_ground, gamma=self.gamma)
 
 
-class DispersionSampling(_BaseSeedStrategy):
+class DispersionSampling(BaseSeedStrategy):
     __doc__ = (
         """Choose samples far from each other (greedy max-min dispersion).
 
@@ -306,7 +306,7 @@ class DispersionSampling(_BaseSeedStrategy):
     )
 
     _parameter_constraints = {
-        **_BaseSeedStrategy._parameter_constraints,
+        **BaseSeedStrategy._parameter_constraints,
         "device": [str, torch.device, None],
     }
 

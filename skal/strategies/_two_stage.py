@@ -15,156 +15,23 @@ Each is itself a strategy (clone, pickle, ``GridSearchCV`` over
 the *original* pool.
 """
 
-import copy
 import functools
 from numbers import Integral
 
 import numpy as np
-from sklearn.base import clone
-from sklearn.utils import check_random_state, get_tags
 
-from ..base import BaseStrategy
-from ..embeddings import predict_proba
+from ..base import (
+    _META_PARAMS_DOC,
+    _RANDOM_STATE_INNER,
+    BaseMetaStrategy,
+)
+from ..embeddings import check_predict_proba, predict_proba
 from ..selection import BaseRanking, CandidateRanking
 from ..utils._data import num_samples, take
-from ..utils._sklearn_compat import HasMethods, Interval, StrOptions
-from ._uncertainty import EntropySampling, LeastConfidence, MarginSampling
+from ..uncertainty import _BY_NAME as _SCORES
+from ..utils._sklearn_compat import Interval, StrOptions
 
 __all__ = ["PartitionedStrategy", "ProxyPrefilter", "SubsetSampling"]
-
-_MAX_SEED = np.iinfo(np.int32).max
-
-_META_PARAMS_DOC = """strategy : strategy object
-        The inner strategy, e.g. ``BADGE(random_state=0)``: any object with
-        ``fit``, ``query``, ``rank`` and ``lazy_rank`` and the ``estimator``
-        and ``prefit`` parameters (every skal strategy). It is never modified:
-        each use works on a clone, given the meta-strategy's fitted estimator
-        with ``prefit=True`` (as :class:`~skal.ActiveLearner` does) and the
-        labeled set passed to ``fit`` (so that ``CoreSet`` inside still
-        starts from it).
-
-    estimator : estimator object, default=None
-        The classifier, owned by the meta-strategy: with ``prefit=False``,
-        ``fit(X, y)`` fits a clone of it, and that fitted estimator is what the
-        inner strategy uses (its own ``estimator`` is replaced). ``None`` means
-        the inner strategy's ``estimator`` (so ``SubsetSampling(BADGE(clf))``
-        works). :class:`~skal.ActiveLearner` sets it, with ``prefit=True``,
-        every round.
-
-    prefit : bool, default=False
-        Whether the estimator is already fitted (see ``estimator``); if True,
-        ``query``, ``rank`` and ``transform`` work without ``fit``. When
-        ``estimator`` is None, the inner strategy's ``prefit=True`` counts
-        too: ``SubsetSampling(BADGE(clf, prefit=True))`` needs no ``fit``."""
-
-_RANDOM_STATE_INNER = """If the inner strategy has a ``random_state`` parameter left at None,
-        it gets a seed drawn from this one, so that a seeded meta-strategy
-        (and :class:`~skal.ActiveLearner`, which seeds the strategy it is
-        given each round) is reproducible end to end and ``query`` is a
-        prefix of ``rank``. An inner ``random_state`` that is set is used
-        as it is."""
-
-
-class _BaseMetaStrategy(BaseStrategy):
-    """Base class of strategies that wrap another strategy.
-
-    Warning: This class should not be used directly. Use derived classes
-    instead.
-
-    Owns the estimator (its own ``estimator`` or, when None, the inner
-    strategy's), fits it once, and hands it to clones of the inner strategy
-    with ``prefit=True``; ``fit`` also fits such a clone on the labeled set
-    (``strategy_``), so that each query uses a copy of it.
-    """
-
-    # Wraps another strategy (a required parameter): not default-constructible,
-    # so generic loops over all strategies that call ``Strategy()`` skip it.
-    _wraps_strategy = True
-
-    _parameter_constraints = {
-        **BaseStrategy._parameter_constraints,
-        "strategy": [HasMethods(["fit", "query", "rank", "lazy_rank"])],
-        "random_state": ["random_state"],
-    }
-
-    def __init__(self, strategy, *, estimator=None, prefit=False, random_state=None):
-        super().__init__(estimator=estimator, prefit=prefit)
-        self.strategy = strategy
-        self.random_state = random_state
-
-    # -- what the inner strategy brings ------------------------------------------
-
-    def _inner_params(self):
-        try:
-            return self.strategy.get_params(deep=False)
-        except Exception:  # not validated yet; fit/_validate_params says what is wrong
-            return {}
-
-    def _owner(self):
-        """``(estimator, prefit)`` the meta-strategy uses."""
-        if self.estimator is not None:
-            return self.estimator, bool(self.prefit)
-        params = self._inner_params()
-        return params.get("estimator"), bool(self.prefit or params.get("prefit", False))
-
-    @property
-    def _needs_estimator(self):
-        return bool(getattr(self.strategy, "_needs_estimator", True))
-
-    @property
-    def _accept_sparse(self):
-        return bool(getattr(self.strategy, "_accept_sparse", False))
-
-    def _require_estimator(self):
-        estimator, _ = self._owner()
-        if estimator is None:
-            name = type(self).__name__
-            raise ValueError(
-                f"{name} has no classifier to ask: both its estimator and its inner "
-                f"strategy's are None. Pass one, e.g. {name}(BADGE(), "
-                "estimator=LogisticRegression()), or use it inside ActiveLearner, "
-                "which supplies its own."
-            )
-        self._check_estimator(estimator)
-        return estimator
-
-    def _check_estimator(self, estimator):
-        check = getattr(self.strategy, "_check_estimator", None)
-        if check is not None:
-            check(estimator)  # e.g. BADGE inside needs an embedding
-
-    def _fit(self, X, y):
-        # the labeled set goes to the inner strategy too (CoreSet's centers)
-        self.strategy_ = self._new_inner(self.estimator_).fit(X, y)
-
-    # -- the inner strategy ---------------------------------------------------------
-
-    def _new_inner(self, estimator):
-        return clone(self.strategy).set_params(estimator=estimator, prefit=True)
-
-    def _inner(self, estimator, seed):
-        """The inner strategy for one use: fitted on the labeled set, seeded."""
-        if hasattr(self, "strategy_"):
-            inner = copy.copy(self.strategy_)  # keeps the labeled set, not re-fitted
-        else:
-            inner = self._new_inner(estimator)
-        own = self._inner_params()
-        if "random_state" in own and own["random_state"] is None:
-            inner.set_params(random_state=int(seed))
-        return inner
-
-    def _seeds(self, n):
-        """``n`` seeds for inner strategies, the first draws of ``random_state``."""
-        rng = check_random_state(self.random_state)
-        return rng.randint(_MAX_SEED, size=n), rng
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        try:
-            tags.non_deterministic = get_tags(self.strategy).non_deterministic
-        except Exception:  # not a valid strategy; fit says so
-            pass
-        return tags
 
 
 class _Points:
@@ -202,14 +69,14 @@ class _PrefilterRanking(CandidateRanking):
         return points.priority
 
 
-class _BasePrefilter(_BaseMetaStrategy):
+class BasePrefilter(BaseMetaStrategy):
     """Base of SubsetSampling and ProxyPrefilter: inner strategy on the top candidates.
 
     Subclasses implement ``_priority(X, estimator, offset)``.
     """
 
     _parameter_constraints = {
-        **_BaseMetaStrategy._parameter_constraints,
+        **BaseMetaStrategy._parameter_constraints,
         "n_candidates": [Interval(Integral, 1, None, closed="left")],
     }
 
@@ -235,7 +102,7 @@ class _BasePrefilter(_BaseMetaStrategy):
         )
 
 
-class SubsetSampling(_BasePrefilter):
+class SubsetSampling(BasePrefilter):
     __doc__ = (
         """Run a strategy on a uniformly random subset of the pool.
 
@@ -338,14 +205,8 @@ class SubsetSampling(_BasePrefilter):
         return self._inner(estimator, seed).transform(X)
 
 
-_PROXIES = {
-    "least_confidence": LeastConfidence,
-    "margin": MarginSampling,
-    "entropy": EntropySampling,
-}
 
-
-class ProxyPrefilter(_BasePrefilter):
+class ProxyPrefilter(BasePrefilter):
     __doc__ = (
         """Run a strategy on the candidates a cheap uncertainty score finds most promising.
 
@@ -427,8 +288,8 @@ class ProxyPrefilter(_BasePrefilter):
     )
 
     _parameter_constraints = {
-        **_BasePrefilter._parameter_constraints,
-        "proxy": [StrOptions(set(_PROXIES))],
+        **BasePrefilter._parameter_constraints,
+        "proxy": [StrOptions(set(_SCORES))],
     }
 
     def __init__(
@@ -452,13 +313,12 @@ class ProxyPrefilter(_BasePrefilter):
         return True  # the proxy needs predict_proba
 
     def _check_estimator(self, estimator):
-        if not hasattr(estimator, "predict_proba"):
-            predict_proba(estimator, None, purpose=f"ProxyPrefilter(proxy={self.proxy!r})")
+        check_predict_proba(estimator, purpose=f"ProxyPrefilter(proxy={self.proxy!r})")
         super()._check_estimator(estimator)
 
     def _priority(self, X, estimator, offset):
-        proxy = _PROXIES[self.proxy](estimator=estimator, prefit=True)
-        return proxy._points(X, estimator)
+        proba = predict_proba(estimator, X, purpose=f"ProxyPrefilter(proxy={self.proxy!r})")
+        return _SCORES[self.proxy](proba)
 
     def _transform(self, X, estimator):
         return self._priority(X, estimator, 0)[:, np.newaxis]
@@ -557,7 +417,7 @@ class _PartitionRanking(BaseRanking):
         return out
 
 
-class PartitionedStrategy(_BaseMetaStrategy):
+class PartitionedStrategy(BaseMetaStrategy):
     __doc__ = (
         """Run a strategy on each of several random parts of the pool and merge the picks.
 
@@ -653,7 +513,7 @@ class PartitionedStrategy(_BaseMetaStrategy):
     )
 
     _parameter_constraints = {
-        **_BaseMetaStrategy._parameter_constraints,
+        **BaseMetaStrategy._parameter_constraints,
         "n_partitions": [Interval(Integral, 1, None, closed="left")],
         "n_jobs": [Integral, None],
     }

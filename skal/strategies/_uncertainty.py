@@ -1,46 +1,9 @@
 """Uncertainty sampling: least confidence, margin and entropy."""
 
-from abc import abstractmethod
+from ..base import _SHARED_PARAMS_DOC, BaseUncertaintySampling
+from ..uncertainty import entropy_score, least_confidence_score, margin_score
 
-import numpy as np
-
-from ..base import _SHARED_PARAMS_DOC, BaseStrategy
-from ..embeddings import predict_proba
-from ..exceptions import EmbeddingError
-from ..selection import ScoreRanking
-
-
-class BaseUncertaintySampling(BaseStrategy):
-    """Base class for strategies that rank by an uncertainty score.
-
-    Warning: This class should not be used directly. Use derived classes
-    instead.
-
-    Subclasses implement ``_uncertainty(proba)``, a score per sample where
-    higher means more uncertain. ``rank`` sorts by decreasing score; ties go
-    to the lower pool index (a stable sort), so the ranking is deterministic.
-    """
-
-    _accept_sparse = True
-
-    def _check_estimator(self, estimator):
-        if not hasattr(estimator, "predict_proba"):
-            # predict_proba raises the error that explains the fix
-            predict_proba(estimator, None, purpose=type(self).__name__)
-
-    def _points(self, X, estimator, offset=0):
-        proba = predict_proba(estimator, X, purpose=type(self).__name__)
-        return self._uncertainty(proba)
-
-    def _ranking(self, points, estimator):
-        return ScoreRanking(points)
-
-    def _transform(self, X, estimator):
-        return self._points(X, estimator)[:, np.newaxis]
-
-    @abstractmethod
-    def _uncertainty(self, proba):
-        """Score per sample, higher = more uncertain."""
+__all__ = ["EntropySampling", "LeastConfidence", "MarginSampling"]
 
 
 _UNCERTAINTY_DOC = """
@@ -93,7 +56,7 @@ class LeastConfidence(BaseUncertaintySampling):
     )
 
     def _uncertainty(self, proba):
-        return 1.0 - proba.max(axis=1)
+        return least_confidence_score(proba)
 
 
 class MarginSampling(BaseUncertaintySampling):
@@ -117,13 +80,7 @@ class MarginSampling(BaseUncertaintySampling):
     )
 
     def _uncertainty(self, proba):
-        if proba.shape[1] < 2:
-            raise EmbeddingError(
-                "MarginSampling needs at least two classes in predict_proba; the "
-                f"estimator returned {proba.shape[1]}."
-            )
-        top2 = np.partition(proba, -2, axis=1)[:, -2:]
-        return 1.0 - (top2[:, 1] - top2[:, 0])
+        return margin_score(proba)
 
 
 class EntropySampling(BaseUncertaintySampling):
@@ -146,6 +103,4 @@ class EntropySampling(BaseUncertaintySampling):
     )
 
     def _uncertainty(self, proba):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            plogp = np.where(proba > 0, proba * np.log(proba), 0.0)
-        return -plogp.sum(axis=1)
+        return entropy_score(proba)
