@@ -329,8 +329,9 @@ class BaseStrategy(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
             Without additions it yields exactly ``rank(X)``.
         """
         X, estimator = self._validate_pool(X)
-        ranking = self._ranking(self._points(X, estimator), estimator)
-        return _StrategyRanking(self, estimator, ranking)
+        context = self._ranking_context()
+        ranking = self._ranking(self._points(X, estimator, **context), estimator)
+        return _StrategyRanking(self, estimator, ranking, context=context)
 
     def transform(self, X):
         """What the strategy selects on, for each sample of the pool.
@@ -350,8 +351,19 @@ class BaseStrategy(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
 
     def _ordering(self, X, estimator, n_select):
         """First ``n_select`` indices in priority order (all if None)."""
-        ranking = self._ranking(self._points(X, estimator), estimator)
+        ranking = self._ranking(self._points(X, estimator, **self._ranking_context()),
+                                estimator)
         return ranking.take(ranking.n_points if n_select is None else n_select)
+
+    def _ranking_context(self):
+        """Keywords for ``_points`` that one ranking shares (default: none).
+
+        Drawn once per ``query``, ``rank`` or ``lazy_rank`` and passed to every
+        ``_points`` call of that ranking, the samples it adds later included:
+        e.g. a seed drawn from ``random_state``, so that added samples see the
+        same random masks as the pool. The strategy itself stores nothing.
+        """
+        return {}
 
     @abstractmethod
     def _points(self, X, estimator, offset=0):
@@ -620,11 +632,12 @@ class _StrategyRanking(BaseRanking):
     ranking's estimator.
     """
 
-    def __init__(self, strategy, estimator, ranking, points=None):
+    def __init__(self, strategy, estimator, ranking, points=None, context=None):
         self._strategy = strategy
         self._estimator = estimator
         self._ranking = ranking
         self._new_points = points
+        self._context = context or {}
         super().__init__(ranking.n_points)
 
     def _take(self, k):
@@ -652,7 +665,9 @@ class _StrategyRanking(BaseRanking):
         if self._new_points is not None:
             points = self._new_points(X_new, self.n_points)
         else:
-            points = self._strategy._points(X_new, self._estimator, offset=self.n_points)
+            points = self._strategy._points(
+                X_new, self._estimator, offset=self.n_points, **self._context
+            )
         return len(self._ranking.add(points))
 
 

@@ -37,7 +37,6 @@ from scipy.stats import ttest_rel
 from sklearn.metrics import check_scoring, get_scorer_names
 from sklearn.pipeline import Pipeline
 
-from .learner import ActiveLearner
 from .utils._sklearn_compat import Interval, StrOptions, validate_data, validate_params
 
 __all__ = [
@@ -614,7 +613,7 @@ class _LearningCurveScorer:
             raise ValueError(
                 f"The learning-curve scorer needs a fitted ActiveLearner, or a Pipeline "
                 f"whose last step is one; got {type(learner).__name__}"
-                f"{' (not fitted)' if isinstance(learner, ActiveLearner) else ''}."
+                f"{' (not fitted)' if hasattr(learner, 'initial_strategy') else ''}."
             )
         if not hasattr(learner, "round_estimators_"):
             raise ValueError(

@@ -141,3 +141,39 @@ def test_works_with_skorch_net(strategy, fitted_net, digits):
     assert sorted(ranking.tolist()) == list(range(len(X_pool)))
     np.testing.assert_array_equal(prefit.query(X_pool, batch_size=20), ranking[:20])
     assert prefit.transform(X_pool).shape[0] == len(X_pool)
+
+
+def _state(strategy):
+    """What a strategy holds: attribute names, the objects bound to them, and the
+    contents of containers (a cache filled in place would change them)."""
+    state = {}
+    for key, value in vars(strategy).items():
+        inner = sorted(map(repr, value)) if isinstance(value, (dict, list, set)) else None
+        state[key] = (id(value), inner)
+    return state
+
+
+def _meta_instances():
+    from skal import BADGE, PartitionedStrategy, ProxyPrefilter, SubsetSampling
+
+    for Meta, params in [(SubsetSampling, {"n_candidates": 40}),
+                         (ProxyPrefilter, {"n_candidates": 40}),
+                         (PartitionedStrategy, {"n_partitions": 3})]:
+        yield Meta(BADGE(LogisticRegression(), random_state=0), random_state=0, **params)
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES + list(_meta_instances()),
+                         ids=lambda s: type(s).__name__)
+def test_query_rank_transform_change_no_state(strategy, blobs):
+    # scikit-learn's rule: only fit changes an estimator. A strategy that trains
+    # or draws at query time keeps it in the ranking it returns, never on self.
+    fitted, X_pool = _fitted(strategy, blobs)
+    before = _state(fitted)
+    fitted.query(X_pool, batch_size=5)
+    fitted.rank(X_pool)
+    fitted.transform(X_pool)
+    ranking = fitted.lazy_rank(X_pool[:50])
+    ranking.take(3)
+    ranking.add(X_pool[50:60])
+    ranking.take(3)
+    assert _state(fitted) == before

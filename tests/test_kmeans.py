@@ -146,3 +146,20 @@ def test_estimator_without_embedding_gets_a_clear_error(blobs):
 def test_clone_keeps_params():
     s = KMeansSampling(n_clusters=7, random_state=2)
     assert clone(s).get_params()["n_clusters"] == 7
+
+
+def test_kmeans_sampling_seeds_on_its_device(blobs):
+    # device is not ignored: the k-means++ seeding runs in the engine on it
+    # (here: CUDA asked for, none available, so the engine says it falls back)
+    import torch
+
+    from skal.exceptions import DeviceWarning
+
+    if torch.cuda.is_available():
+        pytest.skip("the fallback warning needs a machine without CUDA")
+    X, y, X_pool = blobs
+    cpu = KMeansSampling(LogisticRegression(), n_clusters=4, random_state=0).fit(X, y)
+    cuda = clone(cpu).set_params(device="cuda").fit(X, y)
+    with pytest.warns(DeviceWarning, match="CUDA is not available"):
+        picks = cuda.query(X_pool, batch_size=8)
+    np.testing.assert_array_equal(picks, cpu.query(X_pool, batch_size=8))

@@ -13,6 +13,7 @@ from ..base import _SHARED_PARAMS_DOC, BaseStrategy
 from ..embeddings import _is_skorch_net
 from ..exceptions import EmbeddingError
 from ..selection import BaseRanking, ScoreRanking
+from ..uncertainty import _mutual_information
 from ..utils._data import num_samples
 from ..utils._sklearn_compat import Interval, _num_samples
 
@@ -210,15 +211,6 @@ def _mc_dropout_proba(net, X, n_samples, seed, batch_size=None, shared_prefix=Tr
         )
 
 
-def _mutual_information(probs):
-    """BALD score per sample from (b, K, C) probabilities: H[mean p] − mean H[p]."""
-    p = probs.to(torch.float64)
-    mean = p.mean(dim=1)
-    total = -torch.special.xlogy(mean, mean).sum(dim=-1)
-    expected = -torch.special.xlogy(p, p).sum(dim=-1).mean(dim=1)
-    return (total - expected).clamp_(min=0.0)
-
-
 def _conditional_entropy(probs):
     """mean_k H[p(y | x, ω_k)] per sample, from (b, K, C) probabilities."""
     return -torch.special.xlogy(probs, probs).sum(dim=-1).mean(dim=1)
@@ -274,17 +266,12 @@ class BaseBALD(BaseStrategy):
                 "skal.toy nets), and refit."
             )
 
-    def _mc_seed(self, offset=None):
+    def _ranking_context(self):
         # One seed for a pool and the samples lazily added to it (consistent
-        # masks), also when random_state is None or a RandomState instance;
-        # offset=None (transform) remembers nothing.
-        if offset is None:
-            return _seed(self.random_state, 0)
-        if offset == 0 or not hasattr(self, "_lazy_mc_seed"):
-            self._lazy_mc_seed = _seed(self.random_state, 0)
-        return self._lazy_mc_seed
+        # masks), also when random_state is None or a RandomState instance.
+        return {"seed": _seed(self.random_state, 0)}
 
-    def _scores(self, X, estimator, keep=None, offset=None):
+    def _scores(self, X, estimator, keep=None, seed=None):
         """BALD scores (n,) float64, and the top ``keep`` (index, probs) if asked.
 
         The pool is processed batch by batch; with ``keep``, only the
@@ -296,7 +283,9 @@ class BaseBALD(BaseStrategy):
         kept_idx = np.empty(0, dtype=np.intp)
         kept_probs = kept_scores = None
         start = 0
-        with _mc_dropout_mode(estimator, self._mc_seed(offset)):
+        if seed is None:
+            seed = _seed(self.random_state, 0)
+        with _mc_dropout_mode(estimator, seed):
             for probs in _mc_batches(
                 estimator, X, self.n_samples, self.batch_size, self.shared_prefix
             ):
@@ -462,8 +451,8 @@ class BALD(BaseBALD):
         self.shared_prefix = shared_prefix
         self.random_state = random_state
 
-    def _points(self, X, estimator, offset=0):
-        return self._scores(X, estimator, offset=offset)
+    def _points(self, X, estimator, offset=0, seed=None):
+        return self._scores(X, estimator, seed=seed)
 
     def _ranking(self, points, estimator):
         return ScoreRanking(points)
@@ -755,9 +744,9 @@ class BatchBALD(BaseBALD):
         self.max_joint = max_joint
         self.random_state = random_state
 
-    def _points(self, X, estimator, offset=0):
+    def _points(self, X, estimator, offset=0, seed=None):
         keep = num_samples(X) if self.n_candidates is None else self.n_candidates
-        return _BatchBALDPoints(*self._scores(X, estimator, keep=keep, offset=offset))
+        return _BatchBALDPoints(*self._scores(X, estimator, keep=keep, seed=seed))
 
     def _ranking(self, points, estimator):
         return _BatchBALDRanking(

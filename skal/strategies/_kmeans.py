@@ -45,9 +45,11 @@ class KMeansSampling(BaseEmbeddingStrategy):
         + """
 
     device : {"cpu", "cuda", "auto"} or torch.device, default="cpu"
-        Accepted so that every embedding strategy has the same parameters;
-        k-means runs on the CPU (:class:`sklearn.cluster.KMeans`) and the
-        estimator's forward pass on the estimator's own device.
+        Where the k-means++ seeding of the centers runs (skal's engine, as
+        for :class:`KMeansPlusPlusSampling`); Lloyd's iterations then run on
+        the CPU (:class:`sklearn.cluster.KMeans`), and the estimator's
+        forward pass on the estimator's own device. ``"cuda"`` without a GPU
+        falls back to the CPU with a :class:`~skal.exceptions.DeviceWarning`.
 
     random_state : int, RandomState instance or None, default=None
         Seed of the k-means++ seeding that initializes k-means.
@@ -131,7 +133,8 @@ class KMeansSampling(BaseEmbeddingStrategy):
         n_clusters = min(self.n_clusters, len(points))
         # k-means++ seeding by skal's engine, then Lloyd's iterations (scikit-learn)
         seeds = kmeans_plusplus_ordering(
-            points, n_clusters, init="random", random_state=self.random_state
+            points, n_clusters, init="random", random_state=self.random_state,
+            device=self.device,
         )
         kmeans = KMeans(n_clusters=n_clusters, init=points[seeds], n_init=1).fit(points)
         return _ClusterRoundRobin(points, kmeans.cluster_centers_, kmeans.labels_)
