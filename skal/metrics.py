@@ -629,11 +629,10 @@ class _LearningCurveScorer:
                 f"The learner has {len(rounds)} round estimators but "
                 f"{len(n_labeled)} rounds in history_['n_labeled']; fit it again."
             )
-        if isinstance(learner, ActiveLearner):
-            X = validate_data(
-                learner, X, reset=False, accept_sparse=["csr", "csc"], allow_nd=True,
-                dtype="numeric",
-            )
+        X = validate_data(
+            learner, X, reset=False, accept_sparse=["csr", "csc"], allow_nd=True,
+            dtype="numeric",
+        )
         kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
         scores = np.array(
             [
