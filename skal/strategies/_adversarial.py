@@ -22,6 +22,7 @@ from sklearn.pipeline import Pipeline
 from ..base import _SHARED_PARAMS_DOC, BaseScoreStrategy, BaseStrategy
 from ..embeddings import _is_skorch_net
 from ..exceptions import EmbeddingError
+from ..utils._docstring import Substitution
 from ..utils._sklearn_compat import Interval, LinearClassifierMixin
 
 __all__ = ["AdversarialBIM", "AdversarialDeepFool"]
@@ -437,9 +438,14 @@ _COMMON_NOTES = """
     the two logits ``[0, z]``, where ``z`` is the decision function."""
 
 
+@Substitution(
+    differentiable=_DIFFERENTIABLE_DOC,
+    shared_params=_SHARED_PARAMS_DOC,
+    common_params=_COMMON_PARAMS_DOC,
+    common_notes=_COMMON_NOTES,
+)
 class AdversarialDeepFool(BaseAdversarial):
-    __doc__ = (
-        """Label first the samples that DeepFool flips with the smallest perturbation.
+    """Label first the samples that DeepFool flips with the smallest perturbation.
 
     Adversarial active learning (Ducoffe & Precioso, 2018): the distance of
     a sample to the decision boundary is estimated by the smallest
@@ -448,21 +454,16 @@ class AdversarialDeepFool(BaseAdversarial):
     classifier at the current point, steps onto the nearest linearized
     boundary ``min_k |f_k − f_l| / ‖∇f_k − ∇f_l‖`` (``l`` the original
     label), and repeats until the label changes. For a linear classifier
-    this is the exact distance, found in one step."""
-        + _DIFFERENTIABLE_DOC
-        + """
+    this is the exact distance, found in one step.%(differentiable)s
 
     Parameters
     ----------
-    """
-        + _SHARED_PARAMS_DOC
-        + """
+    %(shared_params)s
 
     max_steps : int, default=50
         Most DeepFool steps per sample (DISTIL's ``max_iter``, same default;
         in scikit-learn ``max_iter`` caps the iterations of ``fit``, hence
-        the name)."""
- + """
+        the name).
 
     overshoot : float, default=0.02
         The accumulated perturbation ``r`` is applied as ``(1 + overshoot) r``
@@ -478,9 +479,7 @@ class AdversarialDeepFool(BaseAdversarial):
         ``n_classes − 1``. ``None`` (or a value above the number of classes)
         uses every class, as DISTIL does.
 
-    """
-        + _COMMON_PARAMS_DOC
-        + """
+    %(common_params)s
 
     Attributes
     ----------
@@ -505,9 +504,7 @@ class AdversarialDeepFool(BaseAdversarial):
     (argmax over every class) differs from the original one. DISTIL
     returns the squared norm; the order is the same. On a linear
     classifier the score is ``(1 + overshoot)(d + 1e-4)`` with ``d`` the
-    exact distance to the nearest decision boundary."""
-        + _COMMON_NOTES
-        + """
+    exact distance to the nearest decision boundary.%(common_notes)s
 
     Cost: per step, one forward and ``K − 1`` backward passes over the
     samples not yet flipped (``K`` = ``n_candidate_classes`` or the number
@@ -540,7 +537,6 @@ class AdversarialDeepFool(BaseAdversarial):
            [0.1],
            [4. ]])
     """
-    )
 
     _parameter_constraints = {
         **BaseAdversarial._parameter_constraints,
@@ -613,9 +609,14 @@ class AdversarialDeepFool(BaseAdversarial):
         return (scale[:, None] * w).reshape(x.shape), stuck
 
 
+@Substitution(
+    differentiable=_DIFFERENTIABLE_DOC,
+    shared_params=_SHARED_PARAMS_DOC,
+    common_params=_COMMON_PARAMS_DOC,
+    common_notes=_COMMON_NOTES,
+)
 class AdversarialBIM(BaseAdversarial):
-    __doc__ = (
-        """Label first the samples that the basic iterative method flips soonest.
+    """Label first the samples that the basic iterative method flips soonest.
 
     Adversarial active learning (Ducoffe & Precioso, 2018) with the basic
     iterative method (BIM; Kurakin et al., 2017) as the attack, as in
@@ -623,15 +624,11 @@ class AdversarialBIM(BaseAdversarial):
     ``η ← η + eps · sign(∇ₓ CE(f(x + η), l))`` (``l`` the predicted label of
     the unperturbed sample, ``CE`` the cross-entropy) until the predicted
     label changes. Samples that need the smallest perturbation are closest
-    to the decision boundary and are labeled first."""
-        + _DIFFERENTIABLE_DOC
-        + """
+    to the decision boundary and are labeled first.%(differentiable)s
 
     Parameters
     ----------
-    """
-        + _SHARED_PARAMS_DOC
-        + """
+    %(shared_params)s
 
     eps : float, default=0.05
         Step size: every feature moves by ``eps`` per step (an L∞ step), so
@@ -640,12 +637,9 @@ class AdversarialBIM(BaseAdversarial):
 
     max_steps : int, default=1000
         Most steps per sample (DISTIL's ``stop_iterations_by_count``, same
-        default)."""
- + """
+        default).
 
-    """
-        + _COMMON_PARAMS_DOC
-        + """
+    %(common_params)s
 
     Attributes
     ----------
@@ -667,9 +661,7 @@ class AdversarialBIM(BaseAdversarial):
     gradient signs do not change along the way, as on a binary linear
     model. Unlike Kurakin et al.'s BIM, ``η`` is not clipped to an
     ``eps``-ball nor to a valid data range: the attack searches for the
-    size of the perturbation that is needed, as DISTIL's does."""
-        + _COMMON_NOTES
-        + """
+    size of the perturbation that is needed, as DISTIL's does.%(common_notes)s
 
     Cost: per step, one forward and one backward pass over the samples not
     yet flipped, ``O(n · T · cost(forward))`` for ``T`` steps on average
@@ -699,7 +691,6 @@ class AdversarialBIM(BaseAdversarial):
     >>> strategy.transform(X_pool).ravel()  # steps of 0.25 until x crosses 0
     array([2.25, 0.25, 4.  ])
     """
-    )
 
     _parameter_constraints = {
         **BaseAdversarial._parameter_constraints,

@@ -1,15 +1,15 @@
 """BADGE: Batch Active learning by Diverse Gradient Embeddings."""
 
-from ..base import _SHARED_PARAMS_DOC
+from ..base import _DEVICE_DOC, _SHARED_PARAMS_DOC, BaseEmbeddingStrategy
 from ..embeddings import _gradient_factors, check_predict_proba, gradient_embedding
 from ..selection import KMeansPlusPlusRanking, OuterProduct
+from ..utils._docstring import Substitution
 from ..utils._sklearn_compat import StrOptions
-from ..base import _DEVICE_DOC, BaseEmbeddingStrategy
 
 
+@Substitution(shared_params=_SHARED_PARAMS_DOC, device=_DEVICE_DOC)
 class BADGE(BaseEmbeddingStrategy):
-    __doc__ = (
-        """Batch Active learning by Diverse Gradient Embeddings (Ash et al., 2020).
+    """Batch Active learning by Diverse Gradient Embeddings (Ash et al., 2020).
 
     Each pool sample is represented by the gradient of the loss of its
     hypothesized label (the predicted class) with respect to the last linear
@@ -20,9 +20,7 @@ class BADGE(BaseEmbeddingStrategy):
 
     Parameters
     ----------
-    """
-        + _SHARED_PARAMS_DOC
-        + """
+    %(shared_params)s
 
     layer : str, default=None
         skorch nets only: the name (as in ``net.module_.named_modules()``) of
@@ -34,9 +32,7 @@ class BADGE(BaseEmbeddingStrategy):
         lowest index among ties) or a uniformly random one (the variant of the
         BADGE variable-batch blog).
 
-    """
-        + _DEVICE_DOC
-        + """
+    %(device)s
 
     random_state : int, RandomState instance or None, default=None
         Seed of the k-means++ draws.
@@ -85,7 +81,6 @@ class BADGE(BaseEmbeddingStrategy):
     >>> picks.shape
     (5,)
     """
-    )
 
     _parameter_constraints = {
         **BaseEmbeddingStrategy._parameter_constraints,

@@ -15,6 +15,7 @@ from ..exceptions import EmbeddingError
 from ..selection import BaseRanking, ScoreRanking
 from ..uncertainty import _mutual_information
 from ..utils._data import num_samples
+from ..utils._docstring import Substitution
 from ..utils._sklearn_compat import Interval, _num_samples
 
 __all__ = ["BALD", "BatchBALD"]
@@ -361,9 +362,13 @@ _MC_NOTES = """Consistent MC dropout (Kirsch et al., 2019): dropout sample ``k``
 # --------------------------------------------------------------------------
 
 
+@Substitution(
+    shared_params=_SHARED_PARAMS_DOC,
+    mc_params=_MC_PARAMS_DOC,
+    mc_notes=_MC_NOTES,
+)
 class BALD(BaseBALD):
-    __doc__ = (
-        """Bayesian Active Learning by Disagreement with MC dropout (Houlsby et al., 2011).
+    """Bayesian Active Learning by Disagreement with MC dropout (Houlsby et al., 2011).
 
     The score of a sample is the mutual information between its label and
     the model weights, ``I(y; ω) = H[mean_k p(y | x, ω_k)] − mean_k H[p(y | x, ω_k)]``,
@@ -372,13 +377,9 @@ class BALD(BaseBALD):
 
     Parameters
     ----------
-    """
-        + _SHARED_PARAMS_DOC
-        + """
+    %(shared_params)s
 
-    """
-        + _MC_PARAMS_DOC
-        + """
+    %(mc_params)s
 
     random_state : int, RandomState instance or None, default=None
         Seed of the dropout masks.
@@ -398,9 +399,7 @@ class BALD(BaseBALD):
 
     Notes
     -----
-    """
-        + _MC_NOTES
-        + """
+    %(mc_notes)s
 
     ``rank`` sorts by decreasing mutual information, ties to the lower index,
     so ``query(X, k)`` is the first ``k`` of ``rank(X)``; ``transform``
@@ -433,7 +432,6 @@ class BALD(BaseBALD):
     >>> strategy.transform(X[:2]).shape
     (2, 1)
     """
-    )
 
     def __init__(
         self,
@@ -610,9 +608,13 @@ class _BatchBALDRanking(BaseRanking):
         return new.size
 
 
+@Substitution(
+    shared_params=_SHARED_PARAMS_DOC,
+    mc_params=_MC_PARAMS_DOC,
+    mc_notes=_MC_NOTES,
+)
 class BatchBALD(BaseBALD):
-    __doc__ = (
-        """BatchBALD: greedy joint mutual information with MC dropout (Kirsch et al., 2019).
+    """BatchBALD: greedy joint mutual information with MC dropout (Kirsch et al., 2019).
 
     BALD scores each sample alone, so a batch of near-duplicates scores high.
     BatchBALD scores a batch by the mutual information between its joint
@@ -623,13 +625,9 @@ class BatchBALD(BaseBALD):
 
     Parameters
     ----------
-    """
-        + _SHARED_PARAMS_DOC
-        + """
+    %(shared_params)s
 
-    """
-        + _MC_PARAMS_DOC
-        + """
+    %(mc_params)s
 
     n_configurations : int, default=1000
         ``M``: the joint entropy of the chosen labels is computed exactly over
@@ -667,9 +665,7 @@ class BatchBALD(BaseBALD):
 
     Notes
     -----
-    """
-        + _MC_NOTES
-        + """
+    %(mc_notes)s
 
     What ``rank`` means: the first ``min(max_joint, n_candidates)``
     positions are the greedy BatchBALD order over the candidates (each pick
@@ -713,7 +709,6 @@ class BatchBALD(BaseBALD):
     >>> bool(np.all(picks == strategy.rank(X)[:5]))
     True
     """
-    )
 
     _parameter_constraints = {
         **BaseBALD._parameter_constraints,

@@ -1,14 +1,14 @@
 """CoreSet: k-center greedy on penultimate embeddings."""
 
-from ..base import _SHARED_PARAMS_DOC
+from ..base import _DEVICE_DOC, _SHARED_PARAMS_DOC, BaseEmbeddingStrategy
 from ..embeddings import penultimate_embedding
 from ..selection import KCenterGreedyRanking
-from ..base import _DEVICE_DOC, BaseEmbeddingStrategy
+from ..utils._docstring import Substitution
 
 
+@Substitution(shared_params=_SHARED_PARAMS_DOC, device=_DEVICE_DOC)
 class CoreSet(BaseEmbeddingStrategy):
-    __doc__ = (
-        """Core-set selection by k-center greedy (Sener & Savarese, 2018).
+    """Core-set selection by k-center greedy (Sener & Savarese, 2018).
 
     Each next sample is the pool sample farthest (in the penultimate
     embedding) from its nearest center, where the centers are the labeled
@@ -17,18 +17,14 @@ class CoreSet(BaseEmbeddingStrategy):
 
     Parameters
     ----------
-    """
-        + _SHARED_PARAMS_DOC
-        + """
+    %(shared_params)s
 
     layer : str, default=None
         skorch nets only: the name of the layer whose *input* is the
         embedding. ``None`` means the last ``torch.nn.Linear`` called in the
         forward pass (the penultimate activations).
 
-    """
-        + _DEVICE_DOC
-        + """
+    %(device)s
 
     random_state : int, RandomState instance or None, default=None
         Seed for the first pick when there is no labeled set (``prefit=True``
@@ -74,7 +70,6 @@ class CoreSet(BaseEmbeddingStrategy):
     >>> strategy.rank(np.array([[0.5], [9.0], [4.0]]))
     array([1, 2, 0])
     """
-    )
 
     def _fit(self, X, y):
         self.X_labeled_ = X

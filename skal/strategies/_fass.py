@@ -4,7 +4,7 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from ..base import _SHARED_PARAMS_DOC, BaseStrategy
+from ..base import _SHARED_PARAMS_DOC, BaseEmbeddingStrategy, BaseStrategy
 from ..embeddings import (
     _net_state_kept,
     check_predict_proba,
@@ -13,17 +13,17 @@ from ..embeddings import (
 )
 from ..selection import CandidateRanking
 from ..selection._submodular import FacilityLocationRanking
-from ..utils._data import take
-from ..utils._sklearn_compat import Interval, StrOptions
-from ..base import BaseEmbeddingStrategy
 from ..uncertainty import _BY_NAME as _UNCERTAINTY
+from ..utils._data import take
+from ..utils._docstring import Substitution
+from ..utils._sklearn_compat import Interval, StrOptions
 
 __all__ = ["FASS"]
 
 
+@Substitution(shared_params=_SHARED_PARAMS_DOC)
 class FASS(BaseStrategy):
-    __doc__ = (
-        """Filtered Active Submodular Selection (Wei, Iyer and Bilmes, 2015).
+    """Filtered Active Submodular Selection (Wei, Iyer and Bilmes, 2015).
 
     Two stages. The *filter* keeps the ``n_candidates`` pool samples the
     classifier is least sure about (entropy, margin or least confidence of
@@ -42,9 +42,7 @@ class FASS(BaseStrategy):
 
     Parameters
     ----------
-    """
-        + _SHARED_PARAMS_DOC
-        + """
+    %(shared_params)s
 
     n_candidates : int, default=1000
         Size of the filtered candidate set (the paper's filter). It does not
@@ -146,7 +144,6 @@ class FASS(BaseStrategy):
     >>> bool(np.isin(picks, top200).all())
     True
     """
-    )
 
     _parameter_constraints = {
         **BaseStrategy._parameter_constraints,

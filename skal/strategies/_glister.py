@@ -10,7 +10,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 
-from ..base import _SHARED_PARAMS_DOC
+from ..base import _DEVICE_DOC, _SHARED_PARAMS_DOC, BaseEmbeddingStrategy
 from ..embeddings import (
     _embedding,
     _is_skorch_net,
@@ -20,8 +20,8 @@ from ..embeddings import (
 from ..exceptions import EmbeddingError
 from ..selection import BaseRanking
 from ..utils._device import resolve_device
+from ..utils._docstring import Substitution
 from ..utils._sklearn_compat import Interval, StrOptions, _num_samples, validate_data
-from ..base import _DEVICE_DOC, BaseEmbeddingStrategy
 
 # What the forward pass gives for a set of samples: the input of the last
 # layer (with a trailing 1 for its bias), the class probabilities, and the
@@ -32,9 +32,9 @@ _DEFAULT_ETA = 1e-3  # for estimators without a learning rate of their own
 _PROBA_ATOL = 1e-3  # how far predict_proba may be from softmax(last layer)
 
 
+@Substitution(shared_params=_SHARED_PARAMS_DOC, device=_DEVICE_DOC)
 class GLISTER(BaseEmbeddingStrategy):
-    __doc__ = (
-        """GLISTER-ACTIVE: pick the samples whose training step helps a validation set most.
+    """GLISTER-ACTIVE: pick the samples whose training step helps a validation set most.
 
     GLISTER (Killamsetty et al., 2021) casts selection as a bi-level problem:
     choose the set ``S`` whose training step, ``θ_S = θ − η Σ_{x∈S} ∇ℓ(x, ŷ; θ)``,
@@ -48,9 +48,7 @@ class GLISTER(BaseEmbeddingStrategy):
 
     Parameters
     ----------
-    """
-        + _SHARED_PARAMS_DOC
-        + """
+    %(shared_params)s
 
     layer : str, default=None
         skorch nets only: the name (as in ``net.module_.named_modules()``) of
@@ -95,9 +93,7 @@ class GLISTER(BaseEmbeddingStrategy):
         probability, a uniformly random remaining sample instead of the one of
         largest gain (its step is simulated all the same).
 
-    """
-        + _DEVICE_DOC
-        + """
+    %(device)s
 
     random_state : int, RandomState instance or None, default=None
         Seed of the draws of ``n_candidates`` and ``random_fraction``; with
@@ -202,7 +198,6 @@ class GLISTER(BaseEmbeddingStrategy):
     >>> strategy.query(X[100:-50], batch_size=3).shape
     (3,)
     """
-    )
 
     _parameter_constraints = {
         **BaseEmbeddingStrategy._parameter_constraints,

@@ -6,11 +6,10 @@ from numbers import Integral
 import numpy as np
 from sklearn.cluster import KMeans
 
-from ..base import _SHARED_PARAMS_DOC
-from ..selection import KMeansPlusPlusRanking, kmeans_plusplus_ordering
-from ..selection import BaseRanking
+from ..base import _DEVICE_DOC, _SHARED_PARAMS_DOC, BaseEmbeddingStrategy
+from ..selection import BaseRanking, KMeansPlusPlusRanking, kmeans_plusplus_ordering
+from ..utils._docstring import Substitution
 from ..utils._sklearn_compat import Interval, StrOptions
-from ..base import _DEVICE_DOC, BaseEmbeddingStrategy
 
 _LAYER_DOC = """layer : str, default=None
         skorch nets only: the name of the layer whose *input* is the
@@ -18,9 +17,9 @@ _LAYER_DOC = """layer : str, default=None
         forward pass (the penultimate activations)."""
 
 
+@Substitution(shared_params=_SHARED_PARAMS_DOC, layer=_LAYER_DOC)
 class KMeansSampling(BaseEmbeddingStrategy):
-    __doc__ = (
-        """Choose the samples nearest to the k-means centers of the pool's embeddings.
+    """Choose the samples nearest to the k-means centers of the pool's embeddings.
 
     The pool's penultimate embeddings are clustered by k-means into
     ``n_clusters`` clusters; the first ``n_clusters`` picks are the sample
@@ -30,9 +29,7 @@ class KMeansSampling(BaseEmbeddingStrategy):
 
     Parameters
     ----------
-    """
-        + _SHARED_PARAMS_DOC
-        + """
+    %(shared_params)s
 
     n_clusters : int, default=100
         Number of k-means clusters (clipped to the pool size). Set it to your
@@ -40,9 +37,7 @@ class KMeansSampling(BaseEmbeddingStrategy):
         batch size, so that ``query(X, k)`` is always the first ``k`` of
         ``rank(X)``.
 
-    """
-        + _LAYER_DOC
-        + """
+    %(layer)s
 
     device : {"cpu", "cuda", "auto"} or torch.device, default="cpu"
         Where the k-means++ seeding of the centers runs (skal's engine, as
@@ -102,7 +97,6 @@ class KMeansSampling(BaseEmbeddingStrategy):
     >>> strategy.query(X, batch_size=2)  # nearest to each center, largest cluster first
     array([2, 5])
     """
-    )
 
     _parameter_constraints = {
         **BaseEmbeddingStrategy._parameter_constraints,
@@ -198,9 +192,9 @@ class _ClusterRoundRobin(BaseRanking):
         return len(points)
 
 
+@Substitution(shared_params=_SHARED_PARAMS_DOC, layer=_LAYER_DOC, device=_DEVICE_DOC)
 class KMeansPlusPlusSampling(BaseEmbeddingStrategy):
-    __doc__ = (
-        """Choose samples by k-means++ seeding on the penultimate embeddings.
+    """Choose samples by k-means++ seeding on the penultimate embeddings.
 
     A cheap, diversity-only baseline: BADGE's selection engine on the
     penultimate embedding instead of the gradient embedding, so it ignores
@@ -209,21 +203,15 @@ class KMeansPlusPlusSampling(BaseEmbeddingStrategy):
 
     Parameters
     ----------
-    """
-        + _SHARED_PARAMS_DOC
-        + """
+    %(shared_params)s
 
-    """
-        + _LAYER_DOC
-        + """
+    %(layer)s
 
     init : {"random", "largest_norm"}, default="random"
         First pick: uniformly random (standard k-means++) or the embedding of
         largest norm.
 
-    """
-        + _DEVICE_DOC
-        + """
+    %(device)s
 
     random_state : int, RandomState instance or None, default=None
         Seed of the k-means++ draws.
@@ -267,7 +255,6 @@ class KMeansPlusPlusSampling(BaseEmbeddingStrategy):
     >>> sorted(int(X[i, 0] > 5) for i in picks)  # one from each group
     [0, 1]
     """
-    )
 
     _parameter_constraints = {
         **BaseEmbeddingStrategy._parameter_constraints,

@@ -16,7 +16,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from ..base import BaseStrategy
+from ..base import _DEVICE_DOC, BaseStrategy
 from ..embeddings import (
     _final_estimator,
     _is_skorch_net,
@@ -25,8 +25,8 @@ from ..embeddings import (
 )
 from ..selection import KCenterGreedyRanking
 from ..selection._submodular import FacilityLocationRanking
+from ..utils._docstring import Substitution
 from ..utils._sklearn_compat import HasMethods, Interval
-from ..base import _DEVICE_DOC
 
 __all__ = ["DispersionSampling", "FacilityLocationSampling"]
 
@@ -106,9 +106,9 @@ class BaseSeedStrategy(BaseStrategy):
         return self._embed(X).astype(np.float64)
 
 
+@Substitution(seed_params=_SEED_PARAMS_DOC)
 class FacilityLocationSampling(BaseSeedStrategy):
-    __doc__ = (
-        """Choose the samples that best represent the pool (greedy facility location).
+    """Choose the samples that best represent the pool (greedy facility location).
 
     Maximizes the facility-location function
     ``f(S) = Σ_{i ∈ R} max_{j ∈ S} exp(−γ ‖z_i − z_j‖²)`` over the chosen
@@ -121,9 +121,7 @@ class FacilityLocationSampling(BaseSeedStrategy):
 
     Parameters
     ----------
-    """
-        + _SEED_PARAMS_DOC
-        + """
+    %(seed_params)s
 
     n_represented : int or None, default=2000
         Size of the represented set ``R``: a uniformly random subsample of
@@ -198,7 +196,6 @@ class FacilityLocationSampling(BaseSeedStrategy):
     >>> FacilityLocationSampling(gamma=1.0).fit(X).query(X, batch_size=2)
     array([1, 3])
     """
-    )
 
     _parameter_constraints = {
         **BaseSeedStrategy._parameter_constraints,
@@ -231,9 +228,9 @@ class FacilityLocationSampling(BaseSeedStrategy):
         return FacilityLocationRanking(points, X_ground=X_ground, gamma=self.gamma)
 
 
+@Substitution(seed_params=_SEED_PARAMS_DOC, device=_DEVICE_DOC)
 class DispersionSampling(BaseSeedStrategy):
-    __doc__ = (
-        """Choose samples far from each other (greedy max-min dispersion).
+    """Choose samples far from each other (greedy max-min dispersion).
 
     Each next sample is the pool sample farthest from its nearest chosen
     sample (farthest-first traversal), the greedy 2-approximation of
@@ -244,13 +241,9 @@ class DispersionSampling(BaseSeedStrategy):
 
     Parameters
     ----------
-    """
-        + _SEED_PARAMS_DOC
-        + """
+    %(seed_params)s
 
-    """
-        + _DEVICE_DOC
-        + """
+    %(device)s
 
     random_state : int, RandomState instance or None, default=None
         Seed of the first pick, drawn uniformly from the pool; the rest is
@@ -303,7 +296,6 @@ class DispersionSampling(BaseSeedStrategy):
     >>> strategy.rank(X)  # a random first pick, then farthest-first
     array([2, 3, 0, 1])
     """
-    )
 
     _parameter_constraints = {
         **BaseSeedStrategy._parameter_constraints,

@@ -27,8 +27,9 @@ from ..base import (
 )
 from ..embeddings import check_predict_proba, predict_proba
 from ..selection import BaseRanking, CandidateRanking
-from ..utils._data import num_samples, take
 from ..uncertainty import _BY_NAME as _SCORES
+from ..utils._data import num_samples, take
+from ..utils._docstring import Substitution
 from ..utils._sklearn_compat import Interval, StrOptions
 
 __all__ = ["PartitionedStrategy", "ProxyPrefilter", "SubsetSampling"]
@@ -102,9 +103,9 @@ class BasePrefilter(BaseMetaStrategy):
         )
 
 
+@Substitution(meta_params=_META_PARAMS_DOC, random_state_inner=_RANDOM_STATE_INNER)
 class SubsetSampling(BasePrefilter):
-    __doc__ = (
-        """Run a strategy on a uniformly random subset of the pool.
+    """Run a strategy on a uniformly random subset of the pool.
 
     The classic way to make BADGE (or CoreSet) affordable on a large pool:
     draw ``n_candidates`` pool samples uniformly at random (the whole pool if
@@ -114,18 +115,14 @@ class SubsetSampling(BasePrefilter):
 
     Parameters
     ----------
-    """
-        + _META_PARAMS_DOC
-        + """
+    %(meta_params)s
 
     n_candidates : int, default=5000
         Size of the random candidate subset. ``query`` with a larger
         ``batch_size`` raises a ``ValueError``.
 
     random_state : int, RandomState instance or None, default=None
-        Seed of the candidate draw. """
-        + _RANDOM_STATE_INNER
-        + """
+        Seed of the candidate draw. %(random_state_inner)s
 
     Attributes
     ----------
@@ -185,7 +182,6 @@ class SubsetSampling(BasePrefilter):
     >>> bool(np.all(picks == strategy.rank(X[100:])[:10]))
     True
     """
-    )
 
     def __init__(
         self, strategy, *, n_candidates=5000, estimator=None, prefit=False, random_state=None
@@ -206,9 +202,9 @@ class SubsetSampling(BasePrefilter):
 
 
 
+@Substitution(meta_params=_META_PARAMS_DOC, random_state_inner=_RANDOM_STATE_INNER)
 class ProxyPrefilter(BasePrefilter):
-    __doc__ = (
-        """Run a strategy on the candidates a cheap uncertainty score finds most promising.
+    """Run a strategy on the candidates a cheap uncertainty score finds most promising.
 
     One ``predict_proba`` pass scores the whole pool with an uncertainty
     proxy; the ``n_candidates`` highest-scoring samples go to the inner
@@ -217,9 +213,7 @@ class ProxyPrefilter(BasePrefilter):
 
     Parameters
     ----------
-    """
-        + _META_PARAMS_DOC
-        + """
+    %(meta_params)s
 
     proxy : {"least_confidence", "margin", "entropy"}, default="least_confidence"
         The proxy score: that of :class:`~skal.LeastConfidence`
@@ -231,9 +225,7 @@ class ProxyPrefilter(BasePrefilter):
         ``query`` with a larger ``batch_size`` raises a ``ValueError``.
 
     random_state : int, RandomState instance or None, default=None
-        The prefilter itself is deterministic. """
-        + _RANDOM_STATE_INNER
-        + """
+        The prefilter itself is deterministic. %(random_state_inner)s
 
     Attributes
     ----------
@@ -285,7 +277,6 @@ class ProxyPrefilter(BasePrefilter):
     >>> bool(np.isin(picks, top200).all())
     True
     """
-    )
 
     _parameter_constraints = {
         **BasePrefilter._parameter_constraints,
@@ -417,31 +408,27 @@ class _PartitionRanking(BaseRanking):
         return out
 
 
+@Substitution(meta_params=_META_PARAMS_DOC, random_state_inner=_RANDOM_STATE_INNER)
 class PartitionedStrategy(BaseMetaStrategy):
-    __doc__ = (
-        """Run a strategy on each of several random parts of the pool and merge the picks.
+    """Run a strategy on each of several random parts of the pool and merge the picks.
 
     The pool is split uniformly at random into ``n_partitions`` parts of
     equal size (±1); a batch of ``k`` takes ``k // n_partitions`` samples
     from each part, chosen by the inner strategy within that part, plus one
-    more from each of the first ``k % n_partitions`` parts in turn (DISTIL's
+    more from each of the first ``k %% n_partitions`` parts in turn (DISTIL's
     ``PartitionStrategy``). BADGE's ``O(k · n)`` becomes ``O(k · n /
     n_partitions)``, and its memory that of one part; diversity is only
     enforced within each part.
 
     Parameters
     ----------
-    """
-        + _META_PARAMS_DOC
-        + """
+    %(meta_params)s
 
     n_partitions : int, default=10
         Number of parts. A pool with fewer samples has some parts empty.
 
     random_state : int, RandomState instance or None, default=None
-        Seed of the split into parts. """
-        + _RANDOM_STATE_INNER
-        + """ Drawn seeds differ from part to part; a set inner
+        Seed of the split into parts. %(random_state_inner)s Drawn seeds differ from part to part; a set inner
         seed is used in every part.
 
     n_jobs : int, default=None
@@ -474,7 +461,7 @@ class PartitionedStrategy(BaseMetaStrategy):
     Notes
     -----
     Each sample gets a uniform random key; in increasing key order, the
-    ``i``-th sample goes to part ``i % n_partitions``. Within a part, samples
+    ``i``-th sample goes to part ``i %% n_partitions``. Within a part, samples
     keep their pool order. ``rank`` interleaves the inner strategy's
     rankings of the parts round-robin: the first of part 0, of part 1, ...,
     of the last part, then the second of each, and so on, skipping parts that
@@ -510,7 +497,6 @@ class PartitionedStrategy(BaseMetaStrategy):
     >>> bool(np.all(strategy.query(X[100:], batch_size=10) == ranking[:10]))
     True
     """
-    )
 
     _parameter_constraints = {
         **BaseMetaStrategy._parameter_constraints,

@@ -2,6 +2,7 @@
 
 from ..base import _SHARED_PARAMS_DOC, BaseUncertaintySampling
 from ..uncertainty import entropy_score, least_confidence_score, margin_score
+from ..utils._docstring import Substitution
 
 __all__ = ["EntropySampling", "LeastConfidence", "MarginSampling"]
 
@@ -32,16 +33,14 @@ _UNCERTAINTY_DOC = """
     by decreasing score with ties to the lower index, so ``query(X, k)`` is
     the first ``k`` of ``rank(X)``. Probabilities come from the estimator's
     own ``predict_proba`` (batched, on its device, for skorch nets).
-"""
+""".format(params=_SHARED_PARAMS_DOC)
 
 
+@Substitution(uncertainty=_UNCERTAINTY_DOC)
 class LeastConfidence(BaseUncertaintySampling):
-    __doc__ = (
-        """Choose the samples whose most likely class is least likely.
+    """Choose the samples whose most likely class is least likely.
 
-    The score is ``1 − max_c p(c | x)``."""
-        + _UNCERTAINTY_DOC.format(params=_SHARED_PARAMS_DOC)
-        + """
+    The score is ``1 − max_c p(c | x)``.%(uncertainty)s
     Examples
     --------
     >>> import numpy as np
@@ -53,20 +52,17 @@ class LeastConfidence(BaseUncertaintySampling):
     >>> LeastConfidence(clf, prefit=True).query(X_pool, batch_size=1)
     array([1])
     """
-    )
 
     def _uncertainty(self, proba):
         return least_confidence_score(proba)
 
 
+@Substitution(uncertainty=_UNCERTAINTY_DOC)
 class MarginSampling(BaseUncertaintySampling):
-    __doc__ = (
-        """Choose the samples with the smallest margin between the top two classes.
+    """Choose the samples with the smallest margin between the top two classes.
 
     The score is ``1 − (p(c₁ | x) − p(c₂ | x))`` for the two most likely
-    classes ``c₁``, ``c₂`` (higher = smaller margin)."""
-        + _UNCERTAINTY_DOC.format(params=_SHARED_PARAMS_DOC)
-        + """
+    classes ``c₁``, ``c₂`` (higher = smaller margin).%(uncertainty)s
     Examples
     --------
     >>> import numpy as np
@@ -77,19 +73,16 @@ class MarginSampling(BaseUncertaintySampling):
     >>> MarginSampling(clf, prefit=True).rank(np.array([[-2.0], [0.1], [4.0]]))
     array([1, 0, 2])
     """
-    )
 
     def _uncertainty(self, proba):
         return margin_score(proba)
 
 
+@Substitution(uncertainty=_UNCERTAINTY_DOC)
 class EntropySampling(BaseUncertaintySampling):
-    __doc__ = (
-        """Choose the samples whose predicted class distribution has most entropy.
+    """Choose the samples whose predicted class distribution has most entropy.
 
-    The score is ``−Σ_c p(c | x) log p(c | x)`` (natural log, ``0 log 0 = 0``)."""
-        + _UNCERTAINTY_DOC.format(params=_SHARED_PARAMS_DOC)
-        + """
+    The score is ``−Σ_c p(c | x) log p(c | x)`` (natural log, ``0 log 0 = 0``).%(uncertainty)s
     Examples
     --------
     >>> import numpy as np
@@ -100,7 +93,6 @@ class EntropySampling(BaseUncertaintySampling):
     >>> EntropySampling(clf, prefit=True).query(np.array([[-2.0], [0.1], [4.0]]), 2)
     array([1, 0])
     """
-    )
 
     def _uncertainty(self, proba):
         return entropy_score(proba)
