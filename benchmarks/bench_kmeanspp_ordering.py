@@ -8,8 +8,9 @@ the ratios of skal's time to each baseline's.
 Methods:
 - ``skal``: :func:`skal.selection.kmeans_plusplus_ordering` on the factors
   (``OuterProduct``), CPU kernels with exact pruning (float32 storage).
-- ``skal_no_pruning``: the same kernels without pruning (the plain path; same
-  ordering), timed on a prefix and extrapolated.
+- ``skal_no_pruning``: the same kernels without pruning, through the public
+  switch ``KMeansPlusPlusRanking(..., pruning=False)`` (the plain path; same
+  ordering, checked on the prefix), timed on a prefix and extrapolated.
 - ``numpy_dense_matvec``: dense NumPy loop on the (n, 2570) embeddings: one
   ``G @ g_c`` per step, running minimum, cumulative-sum sampling.
 - ``torch_cdist_seed``: the seed's algorithm in its fastest CPU form: dense
@@ -25,7 +26,6 @@ Run: ``SKAL_DATA=../shared/data python benchmarks/bench_kmeanspp_ordering.py``
 """
 
 import argparse
-import time
 
 import numpy as np
 
@@ -77,9 +77,7 @@ def main():
     import torch
 
     from skal.embeddings import gradient_embedding
-    from skal.selection import OuterProduct, kmeans_plusplus_ordering
-    from skal.selection._backends import NumbaBackend
-    from skal.selection._ranking import as_factors
+    from skal.selection import KMeansPlusPlusRanking, OuterProduct, kmeans_plusplus_ordering
 
     X, y = load_mnist(train=True)
     perm = np.random.RandomState(0).permutation(len(y))
@@ -100,16 +98,11 @@ def main():
          extrapolated=False, all_repeats=skal_times)
     assert sorted(order.tolist()) == list(range(n))
 
-    Hf, Ef, dense = as_factors(OuterProduct(h, e), np.float32)
-    plain = NumbaBackend(Hf, Ef, dense, prune=False)
-    us = np.random.RandomState(0).random_sample(args.prefix)
-    tic = time.perf_counter()
-    plain.choose(plain.largest_norm())
-    prefix_order = [plain.order[0], *plain.kmeans_plusplus_steps(us[1:])]
-    seconds = time.perf_counter() - tic
+    plain = KMeansPlusPlusRanking(OuterProduct(h, e), random_state=0, pruning=False)
+    prefix_order, seconds = timed(plain.take, args.prefix)  # the first k of the ordering
     emit(**common, method="skal_no_pruning", steps_timed=args.prefix, seconds=seconds,
          seconds_full=seconds * n / args.prefix, extrapolated=True,
-         same_prefix_as_pruned=bool(prefix_order == order[: args.prefix].tolist()))
+         same_prefix_as_pruned=bool(np.array_equal(prefix_order, order[: args.prefix])))
 
     torch.set_num_threads(2)
     baselines = {

@@ -290,7 +290,7 @@ def child(case, net_path, pool_path, n, device, dense_prefix):
             while len(picks) < b:
                 picks.extend(ranking.take(min(1000, b - len(picks))).tolist())
                 # exact distances computed so far (the rest were pruned)
-                computed = getattr(ranking._engine, "computed", None)
+                computed = ranking.n_distance_evaluations_
                 steps.append([len(picks), time.perf_counter() - tic, computed])
                 _line(stage="engine", picks=len(picks), t_engine=steps[-1][1],
                       exact_distances=computed)

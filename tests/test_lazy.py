@@ -298,8 +298,8 @@ def test_added_point_gets_distance_to_every_center():
         return np.array([min(np.linalg.norm(p - c) ** 2 for c in centers) for p in points])
 
     engines = [
-        lambda H, E, dense: NumbaBackend(H, E, dense, prune=True),
-        lambda H, E, dense: NumbaBackend(H, E, dense, prune=False),
+        lambda H, E, dense: NumbaBackend(H, E, dense, pruning=True),
+        lambda H, E, dense: NumbaBackend(H, E, dense, pruning=False),
         lambda H, E, dense: TorchBackend(H, E, dense, device="cpu"),
     ]
     for make in engines:

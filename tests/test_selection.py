@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import torch
 from scipy.stats import chisquare
+from sklearn.utils._param_validation import InvalidParameterError
 
 from tests._reference import reference_kcenter, reference_kmeans_plusplus
 
@@ -24,7 +25,8 @@ from skal.selection import (
     kcenter_greedy_ordering,
     kmeans_plusplus_ordering,
 )
-from skal.selection._backends import NumbaBackend, TorchBackend
+from skal.selection import _backends
+from skal.selection._backends import BaseBackend, NumbaBackend, TorchBackend, get_backend
 
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 
@@ -441,7 +443,7 @@ def _d2_from(backend_cls, h, e, i, **kwargs):
 
 @pytest.mark.parametrize(
     "backend_cls, kwargs",
-    [(NumbaBackend, {"prune": True}), (NumbaBackend, {"prune": False}),
+    [(NumbaBackend, {"pruning": True}), (NumbaBackend, {"pruning": False}),
      (TorchBackend, {"device": "cpu"})],
 )
 def test_outer_product_distances_equal_dense(backend_cls, kwargs):
@@ -580,7 +582,7 @@ def test_kcenter_exact_ties_across_blocks_go_to_lowest_index():
     expected = [10, 300] + [i for i in range(600) if i not in (10, 300)]
     assert kcenter_greedy_ordering(X, X_centers=[[0.0]]).tolist() == expected
     for prune in (True, False):
-        engine = NumbaBackend(X, no_factor(600), True, prune=prune)
+        engine = NumbaBackend(X, no_factor(600), True, pruning=prune)
         engine.set_external_centers(np.zeros((1, 1)), no_factor(1))
         assert engine.kcenter_steps(600).tolist() == expected
     engine = TorchBackend(X, no_factor(600), True, device="cpu")
@@ -632,7 +634,7 @@ def test_kcenter_backend_with_external_centers():
     C0 = C.copy()
     min_d2 = np.array([min(np.linalg.norm(x - c) ** 2 for c in C) for x in X])
     for backend in (NumbaBackend(X, no_factor(10), True),
-                    NumbaBackend(X, no_factor(10), True, prune=False),
+                    NumbaBackend(X, no_factor(10), True, pruning=False),
                     TorchBackend(X, no_factor(10), True, device="cpu")):
         backend.set_external_centers(C, no_factor(3))
         d2 = backend.D2.cpu().numpy() if hasattr(backend.D2, "cpu") else backend.D2
@@ -702,7 +704,7 @@ _DATA = _datasets()
 
 def _run_pair(H, E, dense, run, snapshot_at=200):
     """``run(backend)`` on a pruned and a plain engine; both engines returned."""
-    engines = [NumbaBackend(H, E, dense, prune=prune) for prune in (True, False)]
+    engines = [NumbaBackend(H, E, dense, pruning=prune) for prune in (True, False)]
     results = [run(engine, snapshot_at) for engine in engines]
     return engines, results
 
@@ -768,7 +770,7 @@ def test_pruned_kcenter_equals_plain(name):
     Ec = np.vstack([E[idx[:10]], E[idx[10:]]])
     engines = []
     for prune in (True, False):
-        engine = NumbaBackend(H, E, dense, prune=prune)
+        engine = NumbaBackend(H, E, dense, pruning=prune)
         engine.set_external_centers(Hc, Ec)
         # stop while points at positive distance remain (distinct rows)
         positive = np.unique(np.hstack([H, E])[engine.D2 > 0], axis=0).shape[0]
@@ -782,12 +784,41 @@ def test_pruned_kcenter_equals_plain(name):
     assert engines[0].computed < engines[1].computed
 
 
+def test_pruning_false_gives_the_same_rankings():
+    """The public switch: ``pruning=False`` runs the plain path, with the same picks."""
+    rng = np.random.RandomState(11)
+    h, e = _badge_like(2, n=1500)
+    h_new, e_new = _badge_like(3, n=300)
+    X = _clustered(2, n=1500)
+    X_new, C = rng.randn(300, X.shape[1]).astype(np.float32), X[:7] + 0.5
+    runs = []
+    for pruning in (True, False):
+        kmeans = KMeansPlusPlusRanking(OuterProduct(h, e), random_state=4, pruning=pruning)
+        kmeans_order = kmeans.take(200).tolist()
+        kmeans.add(OuterProduct(h_new, e_new))
+        kmeans_order += kmeans.take(2000).tolist()
+        kcenter = KCenterGreedyRanking(X, X_centers=C, random_state=4, pruning=pruning)
+        kcenter_order = kcenter.take(100).tolist()
+        kcenter.add(X_new)
+        kcenter_order += kcenter.take(2000).tolist()
+        runs.append((kmeans_order, kcenter_order, kmeans.n_distance_evaluations_,
+                     kcenter.n_distance_evaluations_))
+    (km_pruned, kc_pruned, n_km_pruned, n_kc_pruned), (km_plain, kc_plain, n_km, n_kc) = runs
+    assert km_pruned == km_plain
+    assert sorted(km_plain) == list(range(1800))
+    assert kc_pruned == kc_plain
+    assert sorted(kc_plain) == list(range(1800))
+    assert 0 < n_km_pruned < n_km and 0 < n_kc_pruned < n_kc
+    # the plain path computes every distance to every center but the zero ones
+    assert n_km > 1500 * 100
+
+
 def test_external_center_duplicates_are_never_picked_early():
     H, E, dense = _DATA["badge0"]
     n = H.shape[0]
     idx = np.arange(0, n, 97)
     for prune in (True, False):
-        engine = NumbaBackend(H, E, dense, prune=prune)
+        engine = NumbaBackend(H, E, dense, pruning=prune)
         engine.set_external_centers(H[idx], E[idx])
         assert (engine.D2[idx] == 0).all()
         order = engine.kcenter_steps(n)
@@ -920,6 +951,51 @@ def test_unsupported_device_raises(device):
         kmeans_plusplus_ordering(np.zeros((3, 2)), device=device)
 
 
+def test_get_backend_by_device():
+    X = np.random.RandomState(0).randn(20, 3)
+    backend = get_backend(X, no_factor(20), True, "cpu")
+    assert type(backend) is NumbaBackend and backend.pruning
+    assert not get_backend(X, no_factor(20), True, "cpu", pruning=False).pruning
+    assert isinstance(backend, BaseBackend)
+    with pytest.raises(ValueError, match="No selection backend runs on device='meta'"):
+        get_backend(X, no_factor(20), True, "meta")
+    with pytest.raises(TypeError, match="abstract"):
+        BaseBackend(X, no_factor(20), True)
+
+
+def test_a_registered_backend_is_what_the_rankings_use(monkeypatch):
+    """Adding a backend is one subclass of BaseBackend and one registry entry."""
+
+    class Recording(TorchBackend):
+        calls = []
+
+        def kmeans_plusplus_steps(self, us):
+            self.calls.append(len(us))
+            return super().kmeans_plusplus_steps(us)
+
+    monkeypatch.setitem(_backends._BACKENDS, "cpu", Recording)
+    X = np.random.RandomState(0).randn(40, 3)
+    ranking = KMeansPlusPlusRanking(X, random_state=2, dtype=np.float64)
+    got = ranking.take(40).tolist()
+    assert isinstance(ranking._engine, Recording) and Recording.calls == [39]
+    monkeypatch.undo()
+    assert got == kmeans_plusplus_ordering(X, random_state=2, dtype=np.float64).tolist()
+
+
+def test_torch_backend_pickles():
+    import pickle
+
+    X = np.random.RandomState(1).randn(50, 3)
+    us = np.random.RandomState(2).random_sample(50)
+    engine = TorchBackend(X, no_factor(50), True, device="cpu")
+    engine.choose(engine.largest_norm())
+    engine.kmeans_plusplus_steps(us[1:20])
+    copy = pickle.loads(pickle.dumps(engine))
+    assert copy.kmeans_plusplus_steps(us[20:]).tolist() == (
+        engine.kmeans_plusplus_steps(us[20:]).tolist()
+    )
+
+
 @needs_cuda
 class TestCUDA:
     """The CUDA path against the CPU path (run only where a GPU is present)."""
@@ -987,6 +1063,10 @@ class TestCUDA:
         assert observed.sum() == 2000
         assert chisquare(observed, 2000 * np.array([1, 4, 9, 16]) / 30).pvalue > 1e-3
         assert chisquare(observed, np.full(4, 500)).pvalue < 1e-3
+
+    def test_get_backend_cuda(self):
+        X = np.random.RandomState(0).randn(10, 2)
+        assert type(get_backend(X, no_factor(10), True, "cuda:0")) is TorchBackend
 
     def test_auto_picks_cuda(self):
         ranking = KMeansPlusPlusRanking(np.random.RandomState(0).randn(10, 2), device="auto")
@@ -1100,8 +1180,15 @@ def test_n_select_must_be_positive(func):
 def test_kmeans_plusplus_invalid_init():
     with pytest.raises(ValueError, match="init"):
         kmeans_plusplus_ordering(np.zeros((4, 2)), init="kmeans")
-    with pytest.raises(ValueError, match="init='kmeans' is not one of"):
+    msg = r"The 'init' parameter of KMeansPlusPlusRanking.* among .*Got 'kmeans' instead"
+    with pytest.raises(InvalidParameterError, match=msg):
         KMeansPlusPlusRanking(np.zeros((4, 2)), init="kmeans")
+
+
+@pytest.mark.parametrize("ranking_cls", [KMeansPlusPlusRanking, KCenterGreedyRanking])
+def test_ranking_invalid_pruning(ranking_cls):
+    with pytest.raises(InvalidParameterError, match="The 'pruning' parameter"):
+        ranking_cls(np.zeros((4, 2)), pruning="no")
 
 
 def test_kcenter_centers_feature_mismatch():

@@ -1,21 +1,26 @@
-"""Engine state for the selection orderings: a numba CPU backend and a torch one.
+"""Engine state of the k-means++ and k-center rankings: one backend per device.
 
-Both expose the same small interface, used by the lazy rankings:
+A backend holds the points of one lazy ranking, the squared distance of each
+to its nearest center, and makes the picks. :class:`BaseBackend` is the
+interface the rankings call; :func:`get_backend` returns the implementation
+for a device:
 
-- ``n``: number of points; ``order``: chosen indices so far.
-- ``largest_norm()``: index of the point of largest norm (lowest among ties).
-- ``choose(c)``: make ``c`` a center.
-- ``kmeans_plusplus_steps(us)``: one D² draw per uniform number in ``us``.
-- ``kcenter_steps(k)``: ``k`` farthest-first picks.
-- ``add(H, E)``: append points; their distance to every center so far is
-  computed at once. Returns their indices.
-- ``set_external_centers(H, E)``: centers that are not pool points (the
-  labeled set of CoreSet).
+- :class:`NumbaBackend` (``"cpu"``): compiled kernels, block sums for
+  sampling, exact pruning.
+- :class:`TorchBackend` (``"cuda"``): torch, a dense pass per step.
+
+Adding a backend, e.g. CuPy, is one subclass of :class:`BaseBackend` and one
+entry in ``_BACKENDS`` (docs/engine.md, "Adding a backend").
 """
 
+from abc import ABC, abstractmethod
+
 import numpy as np
+import torch
 
 from . import _kernels as K
+
+__all__ = ["BaseBackend", "NumbaBackend", "TorchBackend", "get_backend"]
 
 _BLOCK = 64  # sampling block (consecutive indices)
 _GROUP = 32  # pruning group (consecutive in norm order)
@@ -65,15 +70,122 @@ def _min_d2_outer(H, E, Hc, Ec):
     return out
 
 
-class NumbaBackend:
+def _min_d2_to_centers(H, E, centers, dense):
+    """Exact squared distance to the nearest row of any ``(Hc, Ec)`` of ``centers``.
+
+    ``inf`` where there are no centers; NumPy in and out.
+    """
+    d2 = np.full(H.shape[0], np.inf)
+    for Hc, Ec in centers:
+        new = _min_d2_dense(H, Hc) if dense else _min_d2_outer(H, E, Hc, Ec)
+        np.minimum(d2, new, out=d2)
+    return d2
+
+
+class BaseBackend(ABC):
+    """Interface of the engines behind the k-means++ and k-center rankings.
+
+    Points are rows ``g_i = h_i ⊗ e_i`` given by their factors ``(H, E)``, or
+    plain rows (``dense=True``: ``H`` holds them, ``E`` has no column). A
+    backend keeps, for each point, its squared distance to the nearest center
+    (``inf`` before the first), and makes the picks from it. The rankings
+    validate the points and decide the first pick; a backend assumes both.
+
+    A backend gives the picks of :class:`NumbaBackend` for the same uniform
+    numbers, up to the rounding of its device (the tests compare them in
+    float64).
+
+    Parameters
+    ----------
+    H : ndarray of shape (n_points, n_h)
+        First factors, or the rows when ``dense``.
+    E : ndarray of shape (n_points, n_e)
+        Second factors (``n_e = 0`` when ``dense``).
+    dense : bool
+        Whether the points are the rows of ``H``.
+    device : str, default="cpu"
+        Where to compute, as returned by :func:`skal.utils._device.resolve_device`.
+    pruning : bool, default=True
+        Skip the distance updates that provably change nothing. A backend that
+        does not prune ignores it; the picks are the same either way.
+
+    Attributes
+    ----------
+    n : int
+        Number of points, added ones included.
+    order : list of int
+        Chosen indices so far, in order.
+    H, E : array or tensor
+        The stored factors (``.shape`` is what the rankings read).
+    computed : int
+        Exact distances computed so far (a measure of pruning).
+    external : tuple of ndarray or None
+        Centers that are not pool points, ``(Hc, Ec)``.
+    """
+
+    def __init__(self, H, E, dense, *, device="cpu", pruning=True):
+        self.dense = dense
+        self.device = device
+        self.pruning = pruning
+        self.order = []
+        self.computed = 0
+        self.external = None
+
+    @abstractmethod
+    def largest_norm(self):
+        """Index of the point of largest norm (the lowest among ties)."""
+
+    @abstractmethod
+    def choose(self, c):
+        """Make point ``c`` a center."""
+
+    @abstractmethod
+    def kmeans_plusplus_steps(self, us):
+        """One D² draw per uniform number of ``us``; returns the picks (ndarray of intp).
+
+        A draw walks the cumulative sum of D² in index order: the first point
+        whose cumulative D² exceeds ``u·ΣD²``. When every point left has
+        D² = 0, it is the ``⌊u·m⌋``-th of the ``m`` points not chosen.
+        """
+
+    @abstractmethod
+    def kcenter_steps(self, k):
+        """``k`` farthest-first picks, ties to the lowest index (ndarray of intp)."""
+
+    @abstractmethod
+    def set_external_centers(self, Hc, Ec):
+        """Add centers that are not pool points (NumPy rows of ``(Hc, Ec)``).
+
+        Each distance drops to that to the nearest of them where it is smaller.
+        """
+
+    @abstractmethod
+    def add(self, H, E):
+        """Append points (NumPy), each with its distance to every center so far.
+
+        Returns their indices.
+        """
+
+    @abstractmethod
+    def _chosen_factors(self):
+        """``(H[order], E[order])`` as NumPy arrays."""
+
+    def _min_d2_new(self, H, E):
+        """Exact squared distance of each point of ``(H, E)`` to its nearest center.
+
+        The centers are the chosen points, then the external ones; NumPy in and out.
+        """
+        centers = [self._chosen_factors()] if self.order else []
+        if self.external is not None:
+            centers.append(self.external)
+        return _min_d2_to_centers(H, E, centers, self.dense)
+
+
+class NumbaBackend(BaseBackend):
     """CPU engine: compiled kernels, block sums for sampling, exact pruning."""
 
-    def __init__(self, H, E, dense, prune=True):
-        self.dense = dense
-        self.prune = prune
-        self.order = []
-        self.computed = 0  # exact distances computed (a measure of pruning)
-        self.external = None
+    def __init__(self, H, E, dense, *, device="cpu", pruning=True):
+        super().__init__(H, E, dense, device=device, pruning=pruning)
         self._set_points(H, E, np.full(H.shape[0], np.inf), np.zeros(H.shape[0], bool))
 
     def _set_points(self, H, E, D2, chosen):
@@ -94,7 +206,7 @@ class NumbaBackend:
         # sequentially instead of gathering rows of E across memory
         self.g2p, self.gnp = self.g2[self.perm], self.gn[self.perm]
         self.hnp = self.hn[self.perm]
-        self.Ep = self.E[self.perm] if self.prune and not self.dense else self.E[:0]
+        self.Ep = self.E[self.perm] if self.pruning and not self.dense else self.E[:0]
         starts = np.arange(0, self.n, _GROUP)
         self.glo = self.gn[self.perm[starts]]
         self.ghi = self.gn[self.perm[np.minimum(starts + _GROUP, self.n) - 1]]
@@ -124,33 +236,24 @@ class NumbaBackend:
     def choose(self, c):
         self.chosen[c] = True
         self.order.append(int(c))
-        self.computed += K.update(*self._args(), c, self.dense, self.prune)
+        self.computed += K.update(*self._args(), c, self.dense, self.pruning)
 
     def kmeans_plusplus_steps(self, us):
         out = np.empty(len(us), dtype=np.intp)
         self.computed += K.run_kmeans_plusplus(
-            *self._args(), self.dense, self.prune, np.asarray(us, dtype=np.float64), out
+            *self._args(), self.dense, self.pruning, np.asarray(us, dtype=np.float64), out
         )
         self.order.extend(out.tolist())
         return out
 
     def kcenter_steps(self, k):
         out = np.empty(k, dtype=np.intp)
-        self.computed += K.run_kcenter(*self._args(), self.dense, self.prune, k, out)
+        self.computed += K.run_kcenter(*self._args(), self.dense, self.pruning, k, out)
         self.order.extend(out.tolist())
         return out
 
-    def _min_d2_new(self, H, E):
-        d2 = np.full(H.shape[0], np.inf)
-        centers = [(self.H[self.order], self.E[self.order])] if self.order else []
-        if self.external is not None:
-            centers.append(self.external)
-        for Hc, Ec in centers:
-            if self.dense:
-                np.minimum(d2, _min_d2_dense(H, Hc), out=d2)
-            else:
-                np.minimum(d2, _min_d2_outer(H, E, Hc, Ec), out=d2)
-        return d2
+    def _chosen_factors(self):
+        return self.H[self.order], self.E[self.order]
 
     def set_external_centers(self, Hc, Ec):
         self.external = (Hc, Ec)
@@ -169,29 +272,22 @@ class NumbaBackend:
         return np.arange(start, self.n)
 
 
-class TorchBackend:
+class TorchBackend(BaseBackend):
     """Device engine (CUDA or CPU) in torch: a dense pass per step, one host sync.
 
-    No pruning: on a GPU the full factorized distance pass is a pair of
-    mat-vecs, and the per-step cost is dominated by launches, not arithmetic.
+    No pruning (``pruning`` is ignored): on a GPU the full factorized distance
+    pass is a pair of mat-vecs, and the per-step cost is dominated by
+    launches, not arithmetic.
     """
 
-    def __init__(self, H, E, dense, device):
-        import torch
-
-        self.torch = torch
-        self.device = torch.device(device)
-        self.dense = dense
-        self.order = []
-        self.external = None
-        self.computed = 0
+    def __init__(self, H, E, dense, *, device="cpu", pruning=True):
+        super().__init__(H, E, dense, device=torch.device(device), pruning=pruning)
         self._set_points(self._t(H), self._t(E), None, None)
 
     def _t(self, A):
-        return self.torch.as_tensor(np.ascontiguousarray(A)).to(self.device)
+        return torch.as_tensor(np.ascontiguousarray(A)).to(self.device)
 
     def _set_points(self, H, E, D2, chosen):
-        torch = self.torch
         self.H, self.E = H, E
         self.n = H.shape[0]
         acc = torch.float64
@@ -203,26 +299,25 @@ class TorchBackend:
             if chosen is None else chosen
 
     def _d2_to(self, c):
-        acc = self.torch.float64
+        acc = torch.float64
         if self.dense:
             diff = self.H.to(acc) - self.H[c].to(acc)
             return (diff * diff).sum(1)
         cross = (self.H.to(acc) @ self.H[c].to(acc)) * (self.E.to(acc) @ self.E[c].to(acc))
         d2 = self.g2 + self.g2[c] - 2.0 * cross
-        return self.torch.where(d2 <= K._SNAP * (self.g2 + self.g2[c]), 0.0, d2)
+        return torch.where(d2 <= K._SNAP * (self.g2 + self.g2[c]), 0.0, d2)
 
     def largest_norm(self):
-        return int(self.torch.argmax(self.g2).item())
+        return int(torch.argmax(self.g2).item())
 
     def choose(self, c):
         self.chosen[c] = True
-        self.D2 = self.torch.minimum(self.D2, self._d2_to(c))
+        self.D2 = torch.minimum(self.D2, self._d2_to(c))
         self.D2[c] = 0.0
         self.order.append(int(c))
         self.computed += self.n
 
     def kmeans_plusplus_steps(self, us):
-        torch = self.torch
         out = np.empty(len(us), dtype=np.intp)
         for t, u in enumerate(us):
             cumulative = torch.cumsum(self.D2, 0)
@@ -243,7 +338,6 @@ class TorchBackend:
         return out
 
     def kcenter_steps(self, k):
-        torch = self.torch
         out = np.empty(k, dtype=np.intp)
         for t in range(k):
             masked = torch.where(self.chosen, -1.0, self.D2)
@@ -252,28 +346,21 @@ class TorchBackend:
             self.choose(c)
         return out
 
-    def _min_d2_new(self, H, E):
-        Hn, En = H.cpu().numpy(), E.cpu().numpy()
-        d2 = np.full(H.shape[0], np.inf)
-        centers = []
-        if self.order:
-            centers.append((self.H[self.order].cpu().numpy(), self.E[self.order].cpu().numpy()))
-        if self.external is not None:
-            centers.append(self.external)
-        for Hc, Ec in centers:
-            new = _min_d2_dense(Hn, Hc) if self.dense else _min_d2_outer(Hn, En, Hc, Ec)
-            np.minimum(d2, new, out=d2)
-        return self.torch.as_tensor(d2).to(self.device)
+    def _chosen_factors(self):
+        return self.H[self.order].cpu().numpy(), self.E[self.order].cpu().numpy()
+
+    def _min_d2_new_tensor(self, H, E):
+        d2 = self._min_d2_new(H.cpu().numpy(), E.cpu().numpy())
+        return torch.as_tensor(d2).to(self.device)
 
     def set_external_centers(self, Hc, Ec):
         self.external = (np.asarray(Hc), np.asarray(Ec))
-        self.D2 = self.torch.minimum(self.D2, self._min_d2_new(self.H, self.E))
+        self.D2 = torch.minimum(self.D2, self._min_d2_new_tensor(self.H, self.E))
 
     def add(self, H, E):
-        torch = self.torch
         start = self.n
         H, E = self._t(H).to(self.H.dtype), self._t(E).to(self.E.dtype)
-        d2 = self._min_d2_new(H, E)
+        d2 = self._min_d2_new_tensor(H, E)
         self._set_points(
             torch.cat([self.H, H]),
             torch.cat([self.E, E]),
@@ -282,3 +369,33 @@ class TorchBackend:
                                                 device=self.device)]),
         )
         return np.arange(start, self.n)
+
+
+# Device type (``torch.device(device).type``) -> backend class.
+_BACKENDS = {"cpu": NumbaBackend, "cuda": TorchBackend}
+
+
+def get_backend(H, E, dense, device, *, pruning=True):
+    """The backend for ``device``, holding the points ``(H, E)``.
+
+    Parameters
+    ----------
+    H, E, dense
+        The points, as :class:`BaseBackend` takes them.
+    device : str or torch.device
+        A resolved device (:func:`skal.utils._device.resolve_device`):
+        ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
+    pruning : bool, default=True
+        See :class:`BaseBackend`.
+
+    Returns
+    -------
+    backend : BaseBackend
+    """
+    kind = torch.device(device).type
+    if kind not in _BACKENDS:
+        raise ValueError(
+            f"No selection backend runs on device={device!r}; backends exist for "
+            f"{sorted(_BACKENDS)}."
+        )
+    return _BACKENDS[kind](H, E, dense, device=device, pruning=pruning)

@@ -6,7 +6,7 @@ unused). Every distance is computed by :func:`_pair_d2`, with float64
 accumulation whatever the storage dtype, so the pruned and plain paths do the
 same arithmetic for every distance they both compute.
 
-State (all arrays, owned by :class:`skal.selection._ranking._EngineState`):
+State (all arrays, owned by :class:`skal.selection._backends.NumbaBackend`):
 
 - ``D2[i]``: squared distance of point ``i`` to its nearest chosen center
   (``inf`` before the first center; 0 once chosen).

@@ -4,7 +4,8 @@ import numpy as np
 from sklearn.utils import check_random_state
 
 from ..utils._device import resolve_device
-from ._backends import NumbaBackend, TorchBackend
+from ..utils._sklearn_compat import StrOptions, validate_params
+from ._backends import get_backend
 from ._lazy import BaseRanking
 
 __all__ = ["OuterProduct", "KMeansPlusPlusRanking", "KCenterGreedyRanking"]
@@ -85,7 +86,8 @@ def as_factors(X, dtype, name="X"):
 class _BaseRanking(BaseRanking):
     """Iterator over indices in priority order; the pool may grow between picks."""
 
-    def __init__(self, X, *, random_state=None, device="cpu", dtype=np.float32):
+    def __init__(self, X, *, random_state=None, device="cpu", dtype=np.float32,
+                 pruning=True):
         self._dtype = dtype
         H, E, dense = as_factors(X, dtype)
         if H.shape[0] == 0:
@@ -93,11 +95,13 @@ class _BaseRanking(BaseRanking):
         self._dense = dense
         self._rng = check_random_state(random_state)
         self.device = resolve_device(device)
-        if self.device == "cpu":
-            self._engine = NumbaBackend(H, E, dense)
-        else:
-            self._engine = TorchBackend(H, E, dense, self.device)
+        self._engine = get_backend(H, E, dense, self.device, pruning=pruning)
         super().__init__(self._engine.n)
+
+    @property
+    def n_distance_evaluations_(self):
+        """Exact distances computed so far; those pruning proved useless are not counted."""
+        return self._engine.computed
 
     def add(self, X_new):
         """Add points to the pool; they can be picked from the next step on.
@@ -152,6 +156,15 @@ class KMeansPlusPlusRanking(_BaseRanking):
         the CPU with a :class:`~skal.exceptions.DeviceWarning`.
     dtype : numpy dtype, default=np.float32
         Storage type of the points; distances accumulate in float64.
+    pruning : bool, default=True
+        Skip the distance updates that the triangle inequality proves useless
+        (on the CPU; the CUDA path never prunes). ``False`` runs the plain
+        path: the same ordering, slower; for benchmarks and tests.
+
+    Attributes
+    ----------
+    n_distance_evaluations_ : int
+        Exact distances computed so far (the pruned ones are not).
 
     Examples
     --------
@@ -168,14 +181,15 @@ class KMeansPlusPlusRanking(_BaseRanking):
     [4, 3, 1, 0]
     """
 
+    @validate_params(
+        {"init": [StrOptions({"largest_norm", "random"})], "pruning": ["boolean"]},
+        prefer_skip_nested_validation=True,
+    )
     def __init__(self, X, *, init="largest_norm", random_state=None, device="cpu",
-                 dtype=np.float32):
-        if init not in ("largest_norm", "random"):
-            raise ValueError(
-                f"init={init!r} is not one of 'largest_norm', 'random'."
-            )
+                 dtype=np.float32, pruning=True):
         self.init = init
-        super().__init__(X, random_state=random_state, device=device, dtype=dtype)
+        super().__init__(X, random_state=random_state, device=device, dtype=dtype,
+                         pruning=pruning)
 
     def _take(self, k):
         us = self._rng.random_sample(k)
@@ -207,6 +221,14 @@ class KCenterGreedyRanking(_BaseRanking):
         Where distances are computed (see :class:`KMeansPlusPlusRanking`).
     dtype : numpy dtype, default=np.float32
         Storage type of the points; distances accumulate in float64.
+    pruning : bool, default=True
+        Skip the distance updates that provably change nothing (see
+        :class:`KMeansPlusPlusRanking`); ``False`` gives the same order, slower.
+
+    Attributes
+    ----------
+    n_distance_evaluations_ : int
+        Exact distances computed so far (the pruned ones are not).
 
     Examples
     --------
@@ -222,9 +244,11 @@ class KCenterGreedyRanking(_BaseRanking):
     [3, 1, 0]
     """
 
+    @validate_params({"pruning": ["boolean"]}, prefer_skip_nested_validation=True)
     def __init__(self, X, *, X_centers=None, random_state=None, device="cpu",
-                 dtype=np.float32):
-        super().__init__(X, random_state=random_state, device=device, dtype=dtype)
+                 dtype=np.float32, pruning=True):
+        super().__init__(X, random_state=random_state, device=device, dtype=dtype,
+                         pruning=pruning)
         self._u_first = self._rng.random_sample()
         self._has_centers = False
         if X_centers is not None:
