@@ -32,7 +32,21 @@ setup(
         "tqdm>=4.60",
     ],
     extras_require={
-        "test": ["pytest>=7", "pandas>=1.5", "dask[distributed]>=2023.1", "hypothesis>=6"]
+        "test": [
+            "pytest>=7",
+            "pandas>=1.5",
+            "dask[distributed]>=2023.1",
+            "hypothesis>=6",
+            "numpydoc>=1.6",
+        ],
+        "docs": [
+            "sphinx>=7",
+            "numpydoc>=1.6",
+            "pydata-sphinx-theme>=0.15",
+            "sphinx-gallery>=0.16",
+            "myst-parser>=2",
+            "pandas>=1.5",
+        ],
     },
     entry_points={"console_scripts": ["skal=skal.__main__:main"]},
     classifiers=[

@@ -39,12 +39,18 @@ def test_help_lists_the_demo(capsys):
     assert "demo" in capsys.readouterr().out
 
 
-def test_ci_runs_the_readme_test_command():
+def test_ci_runs_the_readme_test_and_docs_commands():
     readme = (ROOT / "README.md").read_text()
     commands = re.findall(r"```bash\n(.+?)\n```", readme, flags=re.S)
-    assert len(commands) == 2, "README gives exactly two commands"
-    assert commands[0].endswith("python -m skal demo")
-    assert commands[1] in (ROOT / ".ci" / "run").read_text()
+    assert len(commands) == 3, "README gives exactly three commands: demo, tests, docs"
+    demo, tests, docs = commands
+    assert demo.endswith("python -m skal demo")
+    assert tests.endswith("python -m pytest")
+    assert docs.endswith("python -m sphinx -W -b html docs docs/_build/html")
+    # CI runs the test command, then the docs build, each exactly as README writes it
+    ci = [line for line in (ROOT / ".ci" / "run").read_text().splitlines()
+          if line and not line.startswith(("#", "set ", "cd "))]
+    assert ci == [tests, docs]
 
 
 def test_example_label_next_batch_runs():
