@@ -16,64 +16,26 @@ from .stopping import (
     StabilizingPredictions,
     ValidationPlateau,
 )
-from .strategies import (
-    AdversarialBIM,
-    AdversarialDeepFool,
-    BADGE,
-    BALD,
-    BatchBALD,
-    CoreSet,
-    DispersionSampling,
-    EntropySampling,
-    FASS,
-    FacilityLocationSampling,
-    GLISTER,
-    KMeansPlusPlusSampling,
-    KMeansSampling,
-    LeastConfidence,
-    MarginSampling,
-    PartitionedStrategy,
-    ProxyPrefilter,
-    RandomSampling,
-    SubsetSampling,
-    VAAL,
-)
+from . import strategies
+from .strategies import *  # noqa: F403 - every strategy, as listed by the package
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "ActiveLearner",
-    "AdversarialBIM",
-    "AdversarialDeepFool",
-    "BADGE",
-    "BALD",
-    "BatchBALD",
-    "BaseStrategy",
-    "CoreSet",
-    "DispersionSampling",
-    "EntropySampling",
-    "FASS",
-    "FacilityLocationSampling",
-    "GLISTER",
-    "KMeansPlusPlusSampling",
-    "KMeansSampling",
-    "LeastConfidence",
-    "MarginSampling",
-    "MaxUncertainty",
-    "MinExpectedError",
-    "PartitionedStrategy",
-    "ProxyPrefilter",
-    "RandomSampling",
-    "StabilizingPredictions",
-    "SubsetSampling",
-    "ValidationPlateau",
-    "VAAL",
-    "all_strategies",
-    "config_context",
-    "get_config",
-    "set_config",
-    "__version__",
-]
+__all__ = sorted(
+    [
+        "ActiveLearner",
+        "BaseStrategy",
+        "MaxUncertainty",
+        "MinExpectedError",
+        "StabilizingPredictions",
+        "ValidationPlateau",
+        "all_strategies",
+        "config_context",
+        "get_config",
+        "set_config",
+    ]
+    + strategies.__all__
+) + ["__version__"]
 
 
 def all_strategies():
@@ -92,11 +54,9 @@ def all_strategies():
     >>> [name for name, _ in all_strategies()]
     ['AdversarialBIM', 'AdversarialDeepFool', 'BADGE', 'BALD', 'BatchBALD', 'CoreSet', 'DispersionSampling', 'EntropySampling', 'FASS', 'FacilityLocationSampling', 'GLISTER', 'KMeansPlusPlusSampling', 'KMeansSampling', 'LeastConfidence', 'MarginSampling', 'RandomSampling', 'VAAL']
     """
-    from . import strategies
-
     found = [
         (name, obj)
-        for name, obj in vars(strategies).items()
+        for name, obj in ((name, getattr(strategies, name)) for name in strategies.__all__)
         if inspect.isclass(obj)
         and issubclass(obj, BaseStrategy)
         and not inspect.isabstract(obj)

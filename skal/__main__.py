@@ -280,6 +280,8 @@ def _plot(n_labeled, curves, path, n_trials):
 
 
 def _parser():
+    from skal.model_selection import strategy_aliases
+
     parser = argparse.ArgumentParser(
         prog="python -m skal", description="skal: deep active learning for scikit-learn."
     )
@@ -321,8 +323,8 @@ def _parser():
                          help="folder with MNIST/, FashionMNIST/, CIFAR10/ "
                          "(default: $SKAL_DATA, else ~/skal_data)")
     compare.add_argument("--strategies", nargs="+", default=["random", "entropy", "badge"],
-                         help="names or aliases: random entropy margin least-confidence "
-                         "badge coreset bald batchbald glister deepfool bim kmeans kmeans++ "
+                         help="class names or short names: "
+                         f"{' '.join(strategy_aliases())} "
                          "(default: random entropy badge)")
     compare.add_argument("--model", choices=("mlp", "logreg"), default="mlp",
                          help="skorch MLP or LogisticRegression (default: mlp)")

@@ -499,6 +499,8 @@ def _argument_error(message):
 
 def add_rank_parser(commands):
     """Register the ``rank`` subcommand on ``commands`` (argparse subparsers)."""
+    from .model_selection import strategy_aliases
+
     rank = commands.add_parser(
         "rank",
         help="rank a pool on disk with a saved model; write CSV, JSONL or Label Studio tasks",
@@ -527,8 +529,8 @@ def add_rank_parser(commands):
     rank.add_argument("pool", nargs="?", metavar="POOL",
                       help=".npy, .npz, .csv, .parquet, or a folder of images (class "
                       "subfolders: ImageFolder; else a flat folder)")
-    rank.add_argument("--strategy", help="name or alias: entropy, margin, least-confidence, "
-                      "badge, coreset, bald, kmeans, random, ... (required for a new ranking)")
+    rank.add_argument("--strategy", help="class name or short name: "
+                      f"{', '.join(strategy_aliases())} (required for a new ranking)")
     rank.add_argument("--output", "-o", help="output file; its extension sets the format "
                       "(.csv, .jsonl, .json = Label Studio)")
     rank.add_argument("--format", choices=_FORMATS, default=None,

@@ -90,6 +90,10 @@ class BaseStrategy(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
     _needs_estimator = True
     _accept_sparse = False
 
+    # Short names the command line, compare_strategies and resolve_strategy
+    # accept besides the class name (lower case), e.g. ("badge",).
+    _aliases = ()
+
     def __init__(self, estimator=None, *, prefit=False):
         self.estimator = estimator
         self.prefit = prefit

@@ -23,28 +23,38 @@ from .learner import AUTO_ROUNDS, ActiveLearner, _evaluate_stopping_only
 from .strategies import RandomSampling
 
 __all__ = ["active_learning_curve", "compare_strategies", "StrategyComparison",
-           "resolve_strategy"]
+           "resolve_strategy", "strategy_aliases"]
 
-_ALIASES = {
-    "random": "RandomSampling",
-    "entropy": "EntropySampling",
-    "margin": "MarginSampling",
-    "least-confidence": "LeastConfidence",
-    "least_confidence": "LeastConfidence",
-    "badge": "BADGE",
-    "coreset": "CoreSet",
-    "bald": "BALD",
-    "batchbald": "BatchBALD",
-    "glister": "GLISTER",
-    "deepfool": "AdversarialDeepFool",
-    "bim": "AdversarialBIM",
-    "kmeans": "KMeansSampling",
-    "kmeans++": "KMeansPlusPlusSampling",
-    "fass": "FASS",
-    "facility-location": "FacilityLocationSampling",
-    "dispersion": "DispersionSampling",
-    "vaal": "VAAL",
-}
+def strategy_aliases():
+    """The short names of the strategies, read from each strategy class.
+
+    Each strategy lists its own short names (its ``_aliases``); the command
+    line, :func:`compare_strategies` and :func:`resolve_strategy` accept them
+    besides the class names of :func:`skal.all_strategies`.
+
+    Returns
+    -------
+    aliases : dict of str to str
+        Short name to class name, sorted by short name.
+
+    Examples
+    --------
+    >>> from skal.model_selection import strategy_aliases
+    >>> aliases = strategy_aliases()
+    >>> aliases["badge"], aliases["least-confidence"]
+    ('BADGE', 'LeastConfidence')
+    """
+    from . import all_strategies
+
+    aliases = {}
+    for name, cls in all_strategies():
+        for alias in cls._aliases:
+            if aliases.setdefault(alias, name) != name:
+                raise RuntimeError(
+                    f"The short name {alias!r} is claimed by both {aliases[alias]} "
+                    f"and {name}; give one of them another in its _aliases."
+                )
+    return dict(sorted(aliases.items()))
 
 
 def resolve_strategy(name):
@@ -53,11 +63,9 @@ def resolve_strategy(name):
     Parameters
     ----------
     name : str
-        ``"random"``, ``"entropy"``, ``"margin"``, ``"least-confidence"``,
-        ``"badge"``, ``"coreset"``, ``"bald"``, ``"batchbald"``,
-        ``"glister"``, ``"deepfool"``, ``"bim"``, ``"kmeans"``,
-        ``"kmeans++"``, ``"fass"``, ``"facility-location"``,
-        ``"dispersion"``, ``"vaal"``, or a class name from :func:`skal.all_strategies`.
+        A short name (``"badge"``, ``"entropy"``, ``"least-confidence"``...,
+        all of them in :func:`strategy_aliases`) or a class name from
+        :func:`skal.all_strategies`; short names ignore case.
 
     Returns
     -------
@@ -69,13 +77,16 @@ def resolve_strategy(name):
     >>> from skal.model_selection import resolve_strategy
     >>> resolve_strategy("badge")
     BADGE()
+    >>> resolve_strategy("EntropySampling")
+    EntropySampling()
     """
     from . import all_strategies
 
     classes = dict(all_strategies())
-    key = _ALIASES.get(name.lower(), name) if isinstance(name, str) else name
+    aliases = strategy_aliases()
+    key = aliases.get(name.lower(), name) if isinstance(name, str) else name
     if key not in classes:
-        valid = sorted(set(_ALIASES) | set(classes))
+        valid = sorted(set(aliases) | set(classes))
         raise ValueError(f"Unknown strategy {name!r}. Valid names: {', '.join(valid)}.")
     return classes[key]()
 

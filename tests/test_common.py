@@ -177,3 +177,38 @@ def test_query_rank_transform_change_no_state(strategy, blobs):
     ranking.add(X_pool[50:60])
     ranking.take(3)
     assert _state(fitted) == before
+
+
+def test_one_registry_names_every_strategy():
+    # a strategy module's __all__ is all it takes to be exported and named
+    import importlib
+    import pkgutil
+
+    import skal
+    from skal import strategies
+    from skal.__main__ import _parser
+    from skal.model_selection import resolve_strategy, strategy_aliases
+
+    exported = []
+    for info in pkgutil.iter_modules(strategies.__path__):
+        module = importlib.import_module(f"skal.strategies.{info.name}")
+        exported += list(getattr(module, "__all__", ()))
+    assert sorted(exported) == strategies.__all__
+    assert set(exported) <= set(skal.__all__)
+    aliases = strategy_aliases()
+    for name, Strategy in all_strategies():
+        assert Strategy._aliases, f"{name} has no short name"
+        for alias in Strategy._aliases:
+            assert aliases[alias] == name
+            assert type(resolve_strategy(alias)) is Strategy
+            assert type(resolve_strategy(alias.upper())) is Strategy
+        assert type(resolve_strategy(name)) is Strategy
+    help_text = _parser()._subparsers._group_actions[0].choices["compare"].format_help()
+    assert all(alias in " ".join(help_text.split()) for alias in aliases)
+
+
+def test_unknown_strategy_name_lists_the_valid_ones():
+    from skal.model_selection import resolve_strategy
+
+    with pytest.raises(ValueError, match="Unknown strategy 'badger'. Valid names: .*BADGE.*badge"):
+        resolve_strategy("badger")

@@ -538,6 +538,8 @@ class AdversarialDeepFool(BaseAdversarial):
            [4. ]])
     """
 
+    _aliases = ("deepfool",)
+
     _parameter_constraints = {
         **BaseAdversarial._parameter_constraints,
         "overshoot": [Interval(Real, 0, None, closed="left")],
@@ -691,6 +693,8 @@ class AdversarialBIM(BaseAdversarial):
     >>> strategy.transform(X_pool).ravel()  # steps of 0.25 until x crosses 0
     array([2.25, 0.25, 4.  ])
     """
+
+    _aliases = ("bim",)
 
     _parameter_constraints = {
         **BaseAdversarial._parameter_constraints,

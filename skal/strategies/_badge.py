@@ -6,6 +6,8 @@ from ..selection import KMeansPlusPlusRanking, OuterProduct
 from ..utils._docstring import Substitution
 from ..utils._sklearn_compat import StrOptions
 
+__all__ = ["BADGE"]
+
 
 @Substitution(shared_params=_SHARED_PARAMS_DOC, device=_DEVICE_DOC)
 class BADGE(BaseEmbeddingStrategy):
@@ -81,6 +83,8 @@ class BADGE(BaseEmbeddingStrategy):
     >>> picks.shape
     (5,)
     """
+
+    _aliases = ("badge",)
 
     _parameter_constraints = {
         **BaseEmbeddingStrategy._parameter_constraints,

@@ -433,6 +433,8 @@ class BALD(BaseBALD):
     (2, 1)
     """
 
+    _aliases = ("bald",)
+
     def __init__(
         self,
         estimator=None,
@@ -709,6 +711,8 @@ class BatchBALD(BaseBALD):
     >>> bool(np.all(picks == strategy.rank(X)[:5]))
     True
     """
+
+    _aliases = ("batchbald",)
 
     _parameter_constraints = {
         **BaseBALD._parameter_constraints,

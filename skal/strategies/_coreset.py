@@ -5,6 +5,8 @@ from ..embeddings import penultimate_embedding
 from ..selection import KCenterGreedyRanking
 from ..utils._docstring import Substitution
 
+__all__ = ["CoreSet"]
+
 
 @Substitution(shared_params=_SHARED_PARAMS_DOC, device=_DEVICE_DOC)
 class CoreSet(BaseEmbeddingStrategy):
@@ -70,6 +72,8 @@ class CoreSet(BaseEmbeddingStrategy):
     >>> strategy.rank(np.array([[0.5], [9.0], [4.0]]))
     array([1, 2, 0])
     """
+
+    _aliases = ("coreset",)
 
     def _fit(self, X, y):
         self.X_labeled_ = X

@@ -145,6 +145,8 @@ class FASS(BaseStrategy):
     True
     """
 
+    _aliases = ("fass",)
+
     _parameter_constraints = {
         **BaseStrategy._parameter_constraints,
         "n_candidates": [Interval(Integral, 1, None, closed="left")],

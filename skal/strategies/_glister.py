@@ -23,6 +23,8 @@ from ..utils._device import resolve_device
 from ..utils._docstring import Substitution
 from ..utils._sklearn_compat import Interval, StrOptions, _num_samples, validate_data
 
+__all__ = ["GLISTER"]
+
 # What the forward pass gives for a set of samples: the input of the last
 # layer (with a trailing 1 for its bias), the class probabilities, and the
 # final torch.nn.Linear (skorch nets) or None (scikit-learn models).
@@ -198,6 +200,8 @@ class GLISTER(BaseEmbeddingStrategy):
     >>> strategy.query(X[100:-50], batch_size=3).shape
     (3,)
     """
+
+    _aliases = ("glister",)
 
     _parameter_constraints = {
         **BaseEmbeddingStrategy._parameter_constraints,

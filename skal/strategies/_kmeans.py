@@ -11,6 +11,8 @@ from ..selection import BaseRanking, KMeansPlusPlusRanking, kmeans_plusplus_orde
 from ..utils._docstring import Substitution
 from ..utils._sklearn_compat import Interval, StrOptions
 
+__all__ = ["KMeansPlusPlusSampling", "KMeansSampling"]
+
 _LAYER_DOC = """layer : str, default=None
         skorch nets only: the name of the layer whose *input* is the
         embedding. ``None`` means the last ``torch.nn.Linear`` called in the
@@ -97,6 +99,8 @@ class KMeansSampling(BaseEmbeddingStrategy):
     >>> strategy.query(X, batch_size=2)  # nearest to each center, largest cluster first
     array([2, 5])
     """
+
+    _aliases = ("kmeans",)
 
     _parameter_constraints = {
         **BaseEmbeddingStrategy._parameter_constraints,
@@ -255,6 +259,8 @@ class KMeansPlusPlusSampling(BaseEmbeddingStrategy):
     >>> sorted(int(X[i, 0] > 5) for i in picks)  # one from each group
     [0, 1]
     """
+
+    _aliases = ("kmeans++",)
 
     _parameter_constraints = {
         **BaseEmbeddingStrategy._parameter_constraints,

@@ -5,6 +5,8 @@ from sklearn.utils import check_random_state
 from ..base import BaseScoreStrategy, BaseStrategy
 from ..utils._data import num_samples
 
+__all__ = ["RandomSampling"]
+
 
 class RandomSampling(BaseScoreStrategy):
     """Choose samples uniformly at random.
@@ -55,6 +57,8 @@ class RandomSampling(BaseScoreStrategy):
     >>> bool(np.all(picks == strategy.rank(X_pool)[:3]))
     True
     """
+
+    _aliases = ("random",)
 
     _parameter_constraints = {
         **BaseStrategy._parameter_constraints,

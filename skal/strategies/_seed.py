@@ -197,6 +197,8 @@ class FacilityLocationSampling(BaseSeedStrategy):
     array([1, 3])
     """
 
+    _aliases = ("facility-location",)
+
     _parameter_constraints = {
         **BaseSeedStrategy._parameter_constraints,
         "n_represented": [Interval(Integral, 1, None, closed="left"), None],
@@ -296,6 +298,8 @@ class DispersionSampling(BaseSeedStrategy):
     >>> strategy.rank(X)  # a random first pick, then farthest-first
     array([2, 3, 0, 1])
     """
+
+    _aliases = ("dispersion",)
 
     _parameter_constraints = {
         **BaseSeedStrategy._parameter_constraints,

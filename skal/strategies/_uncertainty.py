@@ -53,6 +53,8 @@ class LeastConfidence(BaseUncertaintySampling):
     array([1])
     """
 
+    _aliases = ("least-confidence", "least_confidence")
+
     def _uncertainty(self, proba):
         return least_confidence_score(proba)
 
@@ -74,6 +76,8 @@ class MarginSampling(BaseUncertaintySampling):
     array([1, 0, 2])
     """
 
+    _aliases = ("margin",)
+
     def _uncertainty(self, proba):
         return margin_score(proba)
 
@@ -93,6 +97,8 @@ class EntropySampling(BaseUncertaintySampling):
     >>> EntropySampling(clf, prefit=True).query(np.array([[-2.0], [0.1], [4.0]]), 2)
     array([1, 0])
     """
+
+    _aliases = ("entropy",)
 
     def _uncertainty(self, proba):
         return entropy_score(proba)
