@@ -1,8 +1,10 @@
 """The golden-picks cases: every strategy on digits, with a LogisticRegression and
 with a seeded skorch MLP (dropout 0.3, so that BALD and BatchBALD apply).
 
-``python tests/_golden.py OUT.json`` records them; ``tests/test_golden.py``
-checks that the current code returns exactly the recorded picks. They were
+``python tests/_golden.py OUT.json`` records them all;
+``python -m tests._golden --add tests/golden_picks.json`` records only the cases
+the file lacks (a new strategy), leaving every recorded pick as it is.
+``tests/test_golden.py`` checks that the current code returns exactly the recorded picks. They were
 recorded on main a95106a (before issue 10 changed the way pools are read), so
 they pin "no pick changes" for every later refactor.
 """
@@ -58,10 +60,12 @@ def cases():
     return out, X_pool
 
 
-def record():
+def record(skip=()):
     picks = {}
     cases_, X_pool = cases()
     for key, make in cases_:
+        if key in skip:
+            continue
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -79,5 +83,14 @@ if __name__ == "__main__":
     import skal
 
     print("skal from", skal.__file__, file=sys.stderr)
-    with open(sys.argv[1], "w") as f:
-        json.dump(record(), f, indent=0, sort_keys=True)
+    if sys.argv[1] == "--add":  # append the cases of new strategies only
+        with open(sys.argv[2]) as f:
+            picks = json.load(f)
+        new = record(skip=set(picks))
+        print("recorded:", sorted(new), file=sys.stderr)
+        picks.update(new)
+        with open(sys.argv[2], "w") as f:
+            json.dump(picks, f, indent=0, sort_keys=True)
+    else:
+        with open(sys.argv[1], "w") as f:
+            json.dump(record(), f, indent=0, sort_keys=True)
