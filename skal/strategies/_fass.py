@@ -11,8 +11,7 @@ from ..embeddings import (
     penultimate_embedding,
     predict_proba,
 )
-from ..selection import CandidateRanking
-from ..selection._submodular import FacilityLocationRanking
+from ..selection import CandidateRanking, FacilityLocationRanking
 from ..uncertainty import _BY_NAME as _UNCERTAINTY
 from ..utils._data import take
 from ..utils._docstring import Substitution

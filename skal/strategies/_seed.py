@@ -23,8 +23,7 @@ from ..embeddings import (
     _net_state_kept,
     penultimate_embedding,
 )
-from ..selection import KCenterGreedyRanking
-from ..selection._submodular import FacilityLocationRanking
+from ..selection import FacilityLocationRanking, KCenterGreedyRanking
 from ..utils._docstring import Substitution
 from ..utils._sklearn_compat import HasMethods, Interval
 
