@@ -134,5 +134,6 @@ html_theme_options = {
     "footer_end": ["sphinx-version"],
     "navigation_with_keys": False,
 }
-# The front page and the gallery use the full width: examples print wide tables and code.
-html_sidebars = {"index": [], "auto_examples/*": []}
+# The front page, the API reference's index and the gallery use the full width: they show
+# wide tables and code.
+html_sidebars = {"index": [], "api": [], "auto_examples/*": []}

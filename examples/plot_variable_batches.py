@@ -20,6 +20,7 @@ ranking puts these unseen classes near the top, and keeps the top diverse.
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import torch
 from sklearn.datasets import load_digits
 
 from skal import BADGE, EntropySampling, RandomSampling
@@ -35,7 +36,8 @@ X_train, y_train = X[:600][seen], y[:600][seen]
 X_pool, y_pool = X[600:1500], y[600:1500]
 X_new, y_new = X[1500:], y[1500:]  # tomorrow's data
 
-net = make_skorch_classifier(64, 10, max_epochs=30).fit(X_train, y_train)
+net = make_skorch_classifier(64, 10, max_epochs=30, optimizer=torch.optim.Adam,
+                             lr=0.01).fit(X_train, y_train)
 print(f"trained on {len(y_train)} images of the digits 2-9; "
       f"the pool of {len(y_pool)} is {np.isin(y_pool, [0, 1]).mean():.0%} 0s and 1s")
 
