@@ -18,7 +18,7 @@ from sklearn.model_selection import StratifiedKFold, check_cv
 from sklearn.utils import check_random_state
 from sklearn.utils.parallel import Parallel, delayed
 
-from .embeddings import _final_estimator, _is_skorch_net
+from .embeddings._estimators import _final_net
 from .learner import AUTO_ROUNDS, ActiveLearner, _evaluate_stopping_only
 from .strategies import RandomSampling
 
@@ -44,7 +44,7 @@ def strategy_aliases():
     >>> aliases["badge"], aliases["least-confidence"]
     ('BADGE', 'LeastConfidence')
     """
-    from . import all_strategies
+    from .strategies import all_strategies
 
     aliases = {}
     for name, cls in all_strategies():
@@ -65,7 +65,11 @@ def resolve_strategy(name):
     name : str
         A short name (``"badge"``, ``"entropy"``, ``"least-confidence"``...,
         all of them in :func:`strategy_aliases`) or a class name from
-        :func:`skal.all_strategies`; short names ignore case.
+        :func:`skal.all_strategies`; short names ignore case. A budget-aware
+        switch is written ``"FIRST>THEN@N"``: ``"random>badge@50"`` is
+        ``SwitchingStrategy(RandomSampling(), BADGE(), switch_at=50)``
+        (random sampling while fewer than 50 samples are labeled, then
+        BADGE), and ``"random>margin@20>badge@100"`` switches twice.
 
     Returns
     -------
@@ -79,9 +83,15 @@ def resolve_strategy(name):
     BADGE()
     >>> resolve_strategy("EntropySampling")
     EntropySampling()
+    >>> resolve_strategy("random>badge@50")
+    SwitchingStrategy(first=RandomSampling(), switch_at=50, then=BADGE())
     """
-    from . import all_strategies
+    from .strategies import all_strategies
 
+    if isinstance(name, str) and ">" in name:
+        from .strategies._switch import _parse_switch
+
+        return _parse_switch(name, resolve_strategy)
     classes = dict(all_strategies())
     aliases = strategy_aliases()
     key = aliases.get(name.lower(), name) if isinstance(name, str) else name
@@ -171,8 +181,8 @@ def _warm_up(estimator, X, y):
     classes = np.unique(y)[:2]
     idx = np.concatenate([np.flatnonzero(y == c)[:3] for c in classes])
     estimator = clone(estimator)
-    net = _final_estimator(estimator)
-    if _is_skorch_net(net):
+    net = _final_net(estimator)
+    if net is not None:
         net.set_params(train_split=None)  # skorch's ValidSplit(5) cannot split 6 samples
     try:
         estimator.fit(_take(X, idx), y[idx])
@@ -682,7 +692,9 @@ def _named_strategies(strategies):
         items = []
         for s in strategies:
             strategy = resolve_strategy(s) if isinstance(s, str) else s
-            items.append((type(strategy).__name__, strategy))
+            # a switch spec ("random>badge@50") names itself
+            label = s if isinstance(s, str) and ">" in s else type(strategy).__name__
+            items.append((label, strategy))
     named = {}
     for name, strategy in items:
         if isinstance(strategy, str):

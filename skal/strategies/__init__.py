@@ -8,6 +8,7 @@ command line by its class name and by the short names in its ``_aliases``.
 """
 
 import importlib
+import inspect
 import pkgutil
 
 __all__ = []
@@ -20,3 +21,36 @@ for _info in sorted(pkgutil.iter_modules(__path__), key=lambda info: info.name):
 
 __all__.sort()
 del _info, _module, _name
+
+
+def all_strategies():
+    """All public, concrete query strategies that stand on their own.
+
+    Returns
+    -------
+    strategies : list of (name, class) tuples
+        Sorted by name; abstract base classes are never included, nor the
+        meta-strategies that wrap another strategy (``SubsetSampling``,
+        ``ProxyPrefilter``, ``PartitionedStrategy``: they need one to exist).
+
+    Examples
+    --------
+    >>> from skal import all_strategies
+    >>> names = [name for name, _ in all_strategies()]
+    >>> names[:4]
+    ['AdversarialBIM', 'AdversarialDeepFool', 'BADGE', 'BALD']
+    >>> "SubsetSampling" in names  # wraps another strategy
+    False
+    """
+    from ..base import BaseStrategy
+
+    found = [
+        (name, obj)
+        for name, obj in ((name, globals()[name]) for name in __all__)
+        if inspect.isclass(obj)
+        and issubclass(obj, BaseStrategy)
+        and not inspect.isabstract(obj)
+        and not name.startswith(("Base", "_"))
+        and not getattr(obj, "_wraps_strategy", False)
+    ]
+    return sorted(found)
