@@ -20,13 +20,12 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
 from .embeddings import (
-    _reads_as_given,
-    _unwrap,
     check_embedding,
     check_predict_proba,
     penultimate_embedding,
     predict_proba,
 )
+from .embeddings._estimators import _reads_as_given, _unwrap
 from .selection import BaseRanking, ScoreRanking
 from .utils._data import num_samples, pool_kind, with_labels
 from .utils._sklearn_compat import HasMethods, _fit_context, validate_data
@@ -223,7 +222,7 @@ class BaseStrategy(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
 
     def _kept_as_given(self, X, kind, estimator):
         """Whether ``X`` goes to the estimator as the user gave it (see
-        ``skal.embeddings._reads_as_given``), for a strategy that reads the pool
+        ``skal.embeddings._estimators._reads_as_given``), for a strategy that reads the pool
         only through its estimator."""
         if kind in ("dataset", "dict") and self._needs_pool_values is not None:
             raise ValueError(

@@ -16,7 +16,8 @@ import numpy as np
 from scipy.sparse.linalg import LinearOperator, svds
 from sklearn.utils import check_random_state
 
-from .embeddings import _name, penultimate_embedding, predict_proba
+from .embeddings import penultimate_embedding, predict_proba
+from .embeddings._estimators import _name
 from .exceptions import EmbeddingError
 from .selection import OuterProduct
 from .utils._data import num_samples

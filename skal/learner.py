@@ -18,7 +18,8 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from .embeddings import _final_estimator, _is_skorch_net, _reads_as_given
+from .embeddings._estimators import _final_net, _is_skorch_net, _reads_as_given
+from .embeddings._passes import _torch_seeded
 from .exceptions import MissingLabelWarning, TrainSplitWarning, UpdateResetWarning
 from .stopping import RoundState
 from .strategies import EntropySampling
@@ -204,27 +205,6 @@ def _round_seed(entropy, n_round):
     if entropy is None:
         return None
     return int(np.random.SeedSequence(entropy, spawn_key=(n_round,)).generate_state(1)[0])
-
-
-@contextmanager
-def _torch_seeded(net, seed):
-    """Seed torch for one fit of a skorch net, leaving the global generators as they were."""
-    if seed is None or net is None:
-        yield
-        return
-    import torch
-
-    devices = []
-    device = getattr(net, "device", None)
-    if device is not None and torch.device(device).type == "cuda" and torch.cuda.is_available():
-        index = torch.device(device).index
-        devices = [torch.cuda.current_device() if index is None else index]
-    with torch.random.fork_rng(devices=devices):
-        torch.random.default_generator.manual_seed(seed)
-        for index in devices:
-            with torch.cuda.device(index):
-                torch.cuda.manual_seed(seed)
-        yield
 
 
 def _split_problem(train_split, y):
@@ -972,8 +952,7 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         else:
             def fit(X, y):
                 return estimator.partial_fit(X, y, classes=known)
-        net = _final_estimator(estimator)
-        net = net if _is_skorch_net(net) else None
+        net = _final_net(estimator)
         if net is not None:
             self._fit_split_or_not(net, y_labeled, n_round, state)
         state.n_fits += 1

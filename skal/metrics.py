@@ -35,8 +35,8 @@ from numbers import Integral, Real
 import numpy as np
 from scipy.stats import ttest_rel
 from sklearn.metrics import check_scoring, get_scorer_names
-from sklearn.pipeline import Pipeline
 
+from .embeddings._estimators import _final_input
 from .utils._sklearn_compat import Interval, StrOptions, validate_data, validate_params
 
 __all__ = [
@@ -605,10 +605,7 @@ class _LearningCurveScorer:
         scores : ndarray of shape (n_rounds,)
             One score per round.
         """
-        learner = estimator
-        if isinstance(estimator, Pipeline):
-            learner = estimator[-1]
-            X = estimator[:-1].transform(X)
+        learner, X = _final_input(estimator, X)
         if not hasattr(learner, "history_"):
             raise ValueError(
                 f"The learning-curve scorer needs a fitted ActiveLearner, or a Pipeline "

@@ -22,12 +22,9 @@ from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skal import ActiveLearner
+from skal.embeddings._differentiable import _logit_function
 from skal.exceptions import EmbeddingError
-from skal.strategies._adversarial import (
-    AdversarialBIM,
-    AdversarialDeepFool,
-    _logit_function,
-)
+from skal.strategies._adversarial import AdversarialBIM, AdversarialDeepFool
 from skal.toy import make_skorch_classifier
 
 PAD = 1e-4  # DeepFool's step padding (the authors' reference code)

@@ -19,6 +19,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from torch import nn
 
 from skal import ActiveLearner
+from skal.embeddings._mc_dropout import _mc_dropout_proba
 from skal.exceptions import EmbeddingError
 from skal.strategies._bald import (
     BALD,
@@ -26,7 +27,6 @@ from skal.strategies._bald import (
     _BatchBALDPoints,
     _BatchBALDRanking,
     _JointEntropy,
-    _mc_dropout_proba,
     _seed,
 )
 from skal.toy import SeededNeuralNetClassifier, make_skorch_classifier

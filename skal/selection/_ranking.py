@@ -2,6 +2,7 @@
 
 import numpy as np
 from sklearn.utils import check_random_state
+from skorch.utils import is_torch_data_type, to_numpy
 
 from ..utils._device import resolve_device
 from ..utils._sklearn_compat import StrOptions, validate_params
@@ -48,9 +49,8 @@ class OuterProduct:
 
 
 def _to_numpy(A):
-    if hasattr(A, "detach"):  # torch tensor
-        A = A.detach().cpu().numpy()
-    return np.asarray(A)
+    """``A`` as a NumPy array; a torch tensor goes through skorch's ``to_numpy``."""
+    return np.asarray(to_numpy(A) if is_torch_data_type(A) else A)
 
 
 def as_factors(X, dtype, name="X"):

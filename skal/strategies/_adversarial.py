@@ -4,188 +4,28 @@ A sample whose predicted label flips under a small adversarial perturbation
 lies close to the decision boundary; those are labeled first. The attacks run
 batched over the pool with torch autograd on any differentiable classifier: a
 skorch net, an ``MLPClassifier`` or a linear classifier (converted to a torch
-function here).
+function by :mod:`skal.embeddings._differentiable`).
 """
 
 import time
 import warnings
 from abc import abstractmethod
-from contextlib import contextmanager
-from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.neural_network import MLPClassifier
-from sklearn.pipeline import Pipeline
 
 from ..base import _SHARED_PARAMS_DOC, BaseScoreStrategy, BaseStrategy
-from ..embeddings import _is_skorch_net
-from ..exceptions import EmbeddingError
+from ..embeddings._differentiable import _check_differentiable, _logit_function
+from ..embeddings._estimators import _final_input
 from ..utils._docstring import Substitution
-from ..utils._sklearn_compat import Interval, LinearClassifierMixin
+from ..utils._sklearn_compat import Interval
 
 __all__ = ["AdversarialBIM", "AdversarialDeepFool"]
 
 # Added to each DeepFool step, as in the authors' reference implementation, so
 # that a step that lands exactly on a linearized boundary still crosses it.
 _DEEPFOOL_STEP_PAD = 1e-4
-
-
-# --------------------------------------------------------------------------
-# the classifier as a differentiable torch function
-# --------------------------------------------------------------------------
-
-
-def _supported(estimator):
-    final = estimator[-1] if isinstance(estimator, Pipeline) else estimator
-    return _is_skorch_net(final) or isinstance(final, (LinearClassifierMixin, MLPClassifier))
-
-
-def _unsupported_error(strategy, estimator):
-    final = estimator[-1] if isinstance(estimator, Pipeline) else estimator
-    return EmbeddingError(
-        f"{strategy} attacks the classifier with input gradients, so it needs a "
-        f"differentiable one, but {type(final).__name__} is not: use a skorch net, "
-        "an MLPClassifier or a linear classifier (LogisticRegression, LinearSVC, "
-        "SGDClassifier, RidgeClassifier, ...), possibly at the end of a Pipeline. "
-        "For other classifiers use MarginSampling, which ranks by the margin "
-        "between the two most likely classes and needs only predict_proba."
-    )
-
-
-def _linear_function(estimator):
-    import torch
-
-    coef = estimator.coef_
-    coef = coef.toarray() if hasattr(coef, "toarray") else np.asarray(coef)
-    W = torch.as_tensor(np.array(coef, dtype=np.float64, ndmin=2))
-    b = torch.as_tensor(
-        np.broadcast_to(np.ravel(estimator.intercept_), (W.shape[0],)).astype(np.float64)
-    )
-
-    def logits(x):
-        z = torch.addmm(b, x.reshape(x.shape[0], -1), W.T)
-        if W.shape[0] == 1:  # binary: decision function z, class 1 iff z > 0
-            return torch.cat([torch.zeros_like(z), z], dim=1)
-        return z
-
-    return logits
-
-
-_TORCH_ACTIVATIONS = {
-    "identity": lambda h: h,
-    "relu": lambda h: h.clamp_min(0),
-    "tanh": lambda h: h.tanh(),
-    "logistic": lambda h: h.sigmoid(),
-}
-
-
-def _mlp_function(estimator):
-    import torch
-
-    if estimator.out_activation_ == "softmax":
-        binary = False
-    elif estimator.out_activation_ == "logistic" and estimator.n_outputs_ == 1:
-        binary = True
-    else:
-        raise EmbeddingError(
-            f"MLPClassifier with output activation {estimator.out_activation_!r} and "
-            f"{estimator.n_outputs_} outputs is not a single-label classifier; the "
-            "adversarial strategies need one predicted class per sample."
-        )
-    activation = _TORCH_ACTIVATIONS[estimator.activation]
-    layers = [
-        (torch.as_tensor(np.asarray(W, np.float64)), torch.as_tensor(np.asarray(c, np.float64)))
-        for W, c in zip(estimator.coefs_, estimator.intercepts_)
-    ]
-
-    def logits(x):
-        h = x.reshape(x.shape[0], -1)
-        for i, (W, c) in enumerate(layers):
-            h = torch.addmm(c, h, W)
-            if i < len(layers) - 1:
-                h = activation(h)
-        if binary:
-            return torch.cat([torch.zeros_like(h), h], dim=1)
-        return h
-
-    return logits
-
-
-def _outputs_logits(net):
-    """Whether the skorch module returns logits (softmax is its predict nonlinearity)."""
-    import torch
-
-    nonlin = net._get_predict_nonlinearity()
-    return isinstance(nonlin, partial) and nonlin.func is torch.softmax
-
-
-@contextmanager
-def _skorch_function(net):
-    """Yield the net's logits as a function; restore modes and requires_grad after.
-
-    The module is put in eval mode (dropout off, batch-norm statistics frozen)
-    and its parameters stop requiring gradients, so that backward passes
-    compute input gradients only.
-    """
-    import torch
-    from skorch.utils import _identity
-
-    module = net.module_
-    modes = [(m, m.training) for m in module.modules()]
-    grads = [(p, p.requires_grad) for p in module.parameters()]
-    nonlin = net._get_predict_nonlinearity()
-    raw_logits = _outputs_logits(net)
-    dtype = next(
-        (p.dtype for p in module.parameters() if p.dtype.is_floating_point), torch.float32
-    )
-    tiny = torch.finfo(torch.float32).tiny
-
-    def logits(x):
-        out = net.infer(x)
-        if isinstance(out, tuple):  # skorch's convention: the first output
-            out = out[0]
-        if not raw_logits:
-            proba = out if nonlin is _identity else nonlin(out)
-            out = torch.log(proba.clamp_min(tiny))
-        if out.ndim != 2 or out.shape[1] < 2:
-            raise EmbeddingError(
-                f"The net {type(net).__name__} gives class scores of shape "
-                f"{tuple(out.shape)}; the adversarial strategies need one score per "
-                "class, shape (n_samples, n_classes) with n_classes >= 2."
-            )
-        return out
-
-    module.eval()
-    for p, _ in grads:
-        p.requires_grad_(False)
-    try:
-        yield logits, torch.device(net.device), dtype
-    finally:
-        for m, mode in modes:
-            m.train(mode)
-        for p, flag in grads:
-            p.requires_grad_(flag)
-
-
-@contextmanager
-def _logit_function(estimator):
-    """Yield ``(logits, device, dtype)``: logits as a torch function of a batch.
-
-    skorch nets are attacked on their own device in the dtype of their
-    parameters (float32 unless the module was converted); scikit-learn
-    models in float64 on the CPU (what they compute with, and cheap).
-    """
-    import torch
-
-    if _is_skorch_net(estimator):
-        with _skorch_function(estimator) as out:
-            yield out
-    elif isinstance(estimator, MLPClassifier):
-        yield _mlp_function(estimator), torch.device("cpu"), torch.float64
-    else:
-        yield _linear_function(estimator), torch.device("cpu"), torch.float64
 
 
 # --------------------------------------------------------------------------
@@ -231,8 +71,7 @@ class BaseAdversarial(BaseScoreStrategy):
     # -- estimator ---------------------------------------------------------------
 
     def _check_estimator(self, estimator):
-        if not _supported(estimator):
-            raise _unsupported_error(type(self).__name__, estimator)
+        _check_differentiable(estimator, type(self).__name__)
 
     # -- template methods --------------------------------------------------------
 
@@ -258,10 +97,7 @@ class BaseAdversarial(BaseScoreStrategy):
         """
         import torch
 
-        if isinstance(estimator, Pipeline):
-            if len(estimator) > 1:
-                X = estimator[:-1].transform(X)
-            estimator = estimator[-1]
+        estimator, X = _final_input(estimator, X)
         X = X.toarray() if hasattr(X, "toarray") else np.asarray(X)
         n = X.shape[0]
         scores = np.empty(n, dtype=np.float64)

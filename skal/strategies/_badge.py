@@ -1,7 +1,8 @@
 """BADGE: Batch Active learning by Diverse Gradient Embeddings."""
 
 from ..base import _DEVICE_DOC, _SHARED_PARAMS_DOC, BaseEmbeddingStrategy
-from ..embeddings import _gradient_factors, check_predict_proba, gradient_embedding
+from ..embeddings import check_predict_proba, gradient_embedding
+from ..embeddings._penultimate import _gradient_factors
 from ..selection import KMeansPlusPlusRanking, OuterProduct
 from ..utils._docstring import Substitution
 from ..utils._sklearn_compat import StrOptions

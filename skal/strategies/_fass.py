@@ -5,12 +5,8 @@ from numbers import Integral, Real
 import numpy as np
 
 from ..base import _SHARED_PARAMS_DOC, BaseEmbeddingStrategy, BaseStrategy
-from ..embeddings import (
-    _net_state_kept,
-    check_predict_proba,
-    penultimate_embedding,
-    predict_proba,
-)
+from ..embeddings import check_predict_proba, penultimate_embedding, predict_proba
+from ..embeddings._passes import _net_state_kept
 from ..selection import CandidateRanking, FacilityLocationRanking
 from ..uncertainty import _BY_NAME as _UNCERTAINTY
 from ..utils._data import take

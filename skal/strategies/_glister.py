@@ -5,19 +5,21 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.neural_network import MLPClassifier
-from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 
 from ..base import _DEVICE_DOC, _SHARED_PARAMS_DOC, BaseEmbeddingStrategy
-from ..embeddings import (
-    _embedding,
+from ..embeddings import check_predict_proba
+from ..embeddings._estimators import (
+    _check_outputs,
+    _check_softmax,
+    _final_estimator,
     _is_skorch_net,
-    _net_state_kept,
-    check_predict_proba,
+    _last_layer,
 )
-from ..exceptions import EmbeddingError
+from ..embeddings._passes import _net_state_kept
+from ..embeddings._penultimate import _embedding, _loss_gradient
 from ..selection import BaseRanking
 from ..utils._device import resolve_device
 from ..utils._docstring import Substitution
@@ -31,7 +33,6 @@ __all__ = ["GLISTER"]
 _Factors = namedtuple("_Factors", ["h", "proba", "final"])
 
 _DEFAULT_ETA = 1e-3  # for estimators without a learning rate of their own
-_PROBA_ATOL = 1e-3  # how far predict_proba may be from softmax(last layer)
 
 
 @Substitution(shared_params=_SHARED_PARAMS_DOC, device=_DEVICE_DOC)
@@ -305,9 +306,9 @@ class GLISTER(BaseEmbeddingStrategy):
         return _Factors(h, proba, final)
 
     def _ranking(self, points, estimator):
-        W = _last_layer(estimator, points.final, points.h.shape[1], self.layer)
+        W = _last_layer(estimator, points.final, points.h.shape[1], self.layer, "GLISTER")
         n_classes = points.proba.shape[1]
-        n_outputs = _check_outputs(W.shape[0], n_classes, estimator)
+        n_outputs = _check_outputs(W.shape[0], n_classes, estimator, "GLISTER")
         eta = self._eta(estimator)
 
         X_labeled = getattr(self, "X_labeled_", None)
@@ -333,7 +334,7 @@ class GLISTER(BaseEmbeddingStrategy):
             val_y.append(np.argmax(points.proba, axis=1))
         val_h = np.concatenate([np.asarray(a, dtype=np.float64) for a in val_h])
         val_y = np.concatenate(val_y)
-        _check_softmax(val_h, W, np.concatenate(val_proba), estimator)
+        _check_softmax(val_h, W, np.concatenate(val_proba), estimator, "GLISTER")
 
         W0 = W
         if self.include_labeled and labeled is not None:
@@ -355,7 +356,9 @@ class GLISTER(BaseEmbeddingStrategy):
             random_fraction=self.random_fraction,
             random_state=self.random_state,
             device=self.device,
-            layer_check=lambda p: _last_layer(estimator, p.final, p.h.shape[1], self.layer),
+            layer_check=lambda p: _last_layer(
+                estimator, p.final, p.h.shape[1], self.layer, "GLISTER"
+            ),
         )
 
     def _transform(self, X, estimator):
@@ -367,7 +370,7 @@ class GLISTER(BaseEmbeddingStrategy):
     def _eta(self, estimator):
         if self.learning_rate != "auto":
             return float(self.learning_rate)
-        final = estimator[-1] if isinstance(estimator, Pipeline) else estimator
+        final = _final_estimator(estimator)
         if _is_skorch_net(final):
             lr = getattr(final, "lr", None)
             if not isinstance(lr, Real) or isinstance(lr, bool) or lr <= 0:
@@ -414,52 +417,8 @@ class GLISTER(BaseEmbeddingStrategy):
 
 
 # --------------------------------------------------------------------------
-# last layer
+# the gradients at the last layer
 # --------------------------------------------------------------------------
-
-
-def _last_layer(estimator, final, width, layer):
-    """Weights of the final layer as ``(n_outputs, width)`` float64, bias last."""
-    if final is not None:
-        import torch
-
-        if not isinstance(final, torch.nn.Linear):
-            raise EmbeddingError(
-                "GLISTER simulates a step on a linear output layer, but "
-                f"layer={layer!r} is a {type(final).__name__}. Name the final "
-                "torch.nn.Linear layer, or leave layer=None."
-            )
-        W = final.weight.detach().to(device="cpu", dtype=torch.float64).numpy()
-        if final.bias is not None:
-            b = final.bias.detach().to(device="cpu", dtype=torch.float64).numpy()
-            W = np.hstack([W, b[:, np.newaxis]])
-    else:
-        model = estimator[-1] if isinstance(estimator, Pipeline) else estimator
-        if isinstance(model, MLPClassifier):
-            coef, intercept = model.coefs_[-1].T, model.intercepts_[-1]
-        else:
-            coef, intercept = np.atleast_2d(model.coef_), getattr(model, "intercept_", 0.0)
-        W = np.asarray(coef, dtype=np.float64)
-        if width == W.shape[1] + 1:
-            b = np.broadcast_to(np.asarray(intercept, dtype=np.float64), (W.shape[0],))
-            W = np.hstack([W, b[:, np.newaxis]])
-    if W.shape[1] != width:
-        raise EmbeddingError(
-            f"The final layer has {W.shape[1]} inputs (bias included) but its input "
-            f"has {width} columns; GLISTER needs the weights of the layer whose input "
-            "is the embedding. Pass layer=<name of the final torch.nn.Linear>."
-        )
-    return W
-
-
-def _check_outputs(n_outputs, n_classes, estimator):
-    if n_outputs == n_classes or (n_outputs == 1 and n_classes == 2):
-        return n_outputs
-    raise EmbeddingError(
-        f"The final layer of {type(estimator).__name__} has {n_outputs} outputs but "
-        f"predict_proba has {n_classes} columns; GLISTER needs one output per class "
-        "(softmax) or a single output for two classes (sigmoid)."
-    )
 
 
 def _reduce(E, n_outputs):
@@ -467,32 +426,9 @@ def _reduce(E, n_outputs):
     return E if E.shape[1] == n_outputs else E[:, 1:]
 
 
-def _softmax_outputs(Z, n_classes):
-    """Class probabilities from logits ``Z`` of shape (n, n_outputs), in NumPy."""
-    if Z.shape[1] == 1 and n_classes == 2:
-        Z = np.hstack([np.zeros_like(Z), Z])
-    Z = Z - Z.max(axis=1, keepdims=True)
-    P = np.exp(Z)
-    return P / P.sum(axis=1, keepdims=True)
-
-
-def _check_softmax(H, W, proba, estimator):
-    diff = np.max(np.abs(_softmax_outputs(H @ W.T, proba.shape[1]) - proba))
-    if not diff <= _PROBA_ATOL:
-        raise EmbeddingError(
-            "GLISTER simulates gradient steps on the last linear layer, so it needs "
-            "predict_proba to be the softmax of that layer's output (the sigmoid for "
-            f"one output). For {type(estimator).__name__} they differ by up to "
-            f"{diff:.3g}: the module transforms the output of its last linear layer "
-            "in some other way. Return logits (CrossEntropyLoss) or their softmax "
-            "(NLLLoss), or pass layer=<name of the final torch.nn.Linear>."
-        )
-
-
 def _hypothesized_gradient(points, n_outputs):
     """``e = p − onehot(argmax p)`` in the dtype of ``h``, reduced to the outputs."""
-    E = points.proba.astype(points.h.dtype)
-    E[np.arange(E.shape[0]), np.argmax(points.proba, axis=1)] -= 1.0
+    E = _loss_gradient(points.proba, points.h.dtype)
     return np.ascontiguousarray(_reduce(E, n_outputs))
 
 

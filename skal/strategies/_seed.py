@@ -17,12 +17,9 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ..base import _DEVICE_DOC, BaseStrategy
-from ..embeddings import (
-    _final_estimator,
-    _is_skorch_net,
-    _net_state_kept,
-    penultimate_embedding,
-)
+from ..embeddings import penultimate_embedding
+from ..embeddings._estimators import _final_net
+from ..embeddings._passes import _net_state_kept
 from ..selection import FacilityLocationRanking, KCenterGreedyRanking
 from ..utils._docstring import Substitution
 from ..utils._sklearn_compat import HasMethods, Interval
@@ -65,7 +62,7 @@ class BaseSeedStrategy(BaseStrategy):
 
     @property
     def _needs_pool_values(self):
-        if _is_skorch_net(_final_estimator(self.embedding)):
+        if _final_net(self.embedding) is not None:
             return None  # the net reads the pool as the user holds it
         return (
             "it compares the samples' features themselves (embedding=None) or "
