@@ -19,6 +19,7 @@ from sklearn.metrics import cohen_kappa_score
 from sklearn.utils import check_random_state
 
 from .embeddings import predict_proba
+from .uncertainty import least_confidence_score
 from .utils._data import take
 from .utils._sklearn_compat import Interval, RealNotInt
 
@@ -274,7 +275,7 @@ class _BelowThreshold(BaseStoppingCriterion):
         proba = predict_proba(
             state.estimator, take(state.X, pool), purpose=type(self).__name__
         )
-        return self._reduce(1.0 - proba.max(axis=1))
+        return self._reduce(least_confidence_score(proba))
 
     def _decide(self, values):
         value = values[-1]
