@@ -183,7 +183,8 @@ def _compare(args):
         strategies = {}
         for name in args.strategies:
             strategy = resolve_strategy(name)
-            strategies[type(strategy).__name__] = strategy
+            # a switch spec ("random>badge@50") names itself
+            strategies[name if ">" in name else type(strategy).__name__] = strategy
         X, y, X_test, y_test = _load_dataset(
             args.dataset, args.data_home, args.pool_size, args.test_size, args.seed
         )
@@ -324,7 +325,8 @@ def _parser():
                          "(default: $SKAL_DATA, else ~/skal_data)")
     compare.add_argument("--strategies", nargs="+", default=["random", "entropy", "badge"],
                          help="class names or short names: "
-                         f"{' '.join(strategy_aliases())} "
+                         f"{' '.join(strategy_aliases())}; or FIRST>THEN@N to switch "
+                         "strategy at N labels, e.g. 'random>badge@50' "
                          "(default: random entropy badge)")
     compare.add_argument("--model", choices=("mlp", "logreg"), default="mlp",
                          help="skorch MLP or LogisticRegression (default: mlp)")

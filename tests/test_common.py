@@ -160,6 +160,13 @@ def _meta_instances():
                          (ProxyPrefilter, {"n_candidates": 40}),
                          (PartitionedStrategy, {"n_partitions": 3})]:
         yield Meta(BADGE(LogisticRegression(), random_state=0), random_state=0, **params)
+    from skal import MarginSampling, RandomSampling, StochasticBatch, SwitchingStrategy
+
+    for mode in ("power", "softrank"):
+        yield StochasticBatch(EntropySampling(LogisticRegression()), mode=mode, random_state=0)
+    for switch_at in (10, 100):  # blobs has 60 labeled samples: then, first
+        yield SwitchingStrategy(RandomSampling(), MarginSampling(LogisticRegression()),
+                                switch_at=switch_at, random_state=0)
 
 
 @pytest.mark.parametrize("strategy", STRATEGIES + list(_meta_instances()),
