@@ -1,0 +1,128 @@
+"""Strategies that select on a representation of labeled set and pool together.
+
+TypiClust and ProbCover (Hacohen, Yehuda, Dekel and Weinshall, 2022) look at
+the pool *and* the labeled set in one space: the classifier's penultimate
+embedding, the raw features, or a fixed representation the user brings (the
+papers use a self-supervised one). They need no labels: with none, they
+choose a first labeled set, as :class:`~skal.ActiveLearner`'s
+``initial_strategy``.
+"""
+
+import numpy as np
+
+from ..embeddings import check_embedding, penultimate_embedding
+from ..utils._sklearn_compat import HasMethods, StrOptions
+from ._seed import BaseSeedStrategy
+
+__all__ = []
+
+_REPRESENTATION_PARAMS_DOC = """estimator : estimator object, default=None
+        The classifier whose penultimate embedding is the representation when
+        ``embedding="estimator"``, or ``"auto"`` and an estimator is given
+        (a skorch ``NeuralNetClassifier``, an ``MLPClassifier``, a linear
+        model, or a ``Pipeline`` ending in one). Inside
+        :class:`~skal.ActiveLearner` it is the round's fitted classifier.
+        Not used with another ``embedding``.
+
+    prefit : bool, default=False
+        Whether ``estimator`` is already fitted (as for every strategy). When
+        no estimator is used, ``prefit=True`` lets ``query``, ``rank`` and
+        ``transform`` run without ``fit``, with no labeled set.
+
+    embedding : "auto", "estimator", None or object, default="auto"
+        The representation in which samples are compared. ``"estimator"``:
+        the penultimate embedding of ``estimator``
+        (:func:`skal.embeddings.penultimate_embedding`), recomputed at each
+        query, so it follows the classifier from round to round. ``None``:
+        the raw features, flattened (an image of shape ``(1, 28, 28)``
+        becomes 784 features). A *fitted* transformer (anything with
+        ``transform``, e.g. a ``PCA`` fitted on unlabeled data, or an encoder
+        trained without labels wrapped as one, as in the paper): its output.
+        A *fitted* classifier, e.g. a pre-trained skorch net: its
+        penultimate embedding. Such an object is never fitted nor modified by
+        the strategy, so the representation stays the same from round to
+        round. ``"auto"``: ``"estimator"`` when the strategy has an
+        estimator, else ``None``: left at its default, the strategy chooses a
+        first labeled set on the raw features as ``ActiveLearner``'s
+        ``initial_strategy``, and follows the classifier's embedding as its
+        ``strategy``."""
+
+_LABELED_SET_DOC = """``fit(X, y)`` records ``X`` as the labeled set (``X_labeled_``): it is
+    represented like the pool at each query, with the same representation.
+    ``fit(X)`` without labels records no labeled set: that is how
+    :class:`~skal.ActiveLearner` fits its ``initial_strategy`` (on the
+    whole pool, before any label exists)."""
+
+
+class BaseRepresentationStrategy(BaseSeedStrategy):
+    """Base class of strategies that compare labeled and pool samples in one space.
+
+    Warning: This class should not be used directly. Use derived classes
+    instead.
+
+    The representation is the ``embedding`` parameter (see the derived
+    classes): an estimator's penultimate embedding, the raw features or a
+    fixed transformer. ``fit(X, y)`` records the labeled set ``X``;
+    ``fit(X)`` without labels records none. Subclasses implement
+    ``_ranking(points, estimator)`` and may call ``_labeled_points(estimator)``.
+    """
+
+    _parameter_constraints = {
+        **BaseSeedStrategy._parameter_constraints,
+        "embedding": [
+            StrOptions({"auto", "estimator"}),
+            None,
+            HasMethods(["transform"]),
+            HasMethods(["predict"]),
+        ],
+    }
+
+    def _uses_estimator(self):
+        embedding = self.embedding
+        if isinstance(embedding, str) and embedding == "auto":
+            return self._owner()[0] is not None
+        return isinstance(embedding, str) and embedding == "estimator"
+
+    @property
+    def _needs_estimator(self):
+        return self._uses_estimator()
+
+    @property
+    def _needs_pool_values(self):
+        if self._uses_estimator():
+            return None  # the estimator reads the pool as the user holds it
+        if isinstance(self.embedding, str):  # "auto" without an estimator
+            return (
+                "it compares the samples' features themselves (no estimator, "
+                "embedding='auto'). Pass an estimator or embedding=<a fitted skorch "
+                "net> to compare penultimate embeddings instead."
+            )
+        return super()._needs_pool_values
+
+    def _check_estimator(self, estimator):
+        check_embedding(estimator, purpose=type(self).__name__)
+
+    def _embed_with(self, X, estimator):
+        """The representation of ``X``, float32 of shape (n_samples, n_dims)."""
+        if self._uses_estimator():
+            Z = np.asarray(penultimate_embedding(estimator, X))
+            return np.asarray(Z.reshape(Z.shape[0], -1), dtype=np.float32)
+        if isinstance(self.embedding, str):  # "auto" without an estimator
+            return np.asarray(X.reshape(X.shape[0], -1), dtype=np.float32)
+        return self._embed(X)
+
+    def _fit(self, X, y):
+        self.X_labeled_ = X if y is not None else None
+
+    def _labeled_points(self, estimator):
+        """The labeled set's representation, None when there is no labeled set."""
+        X_labeled = getattr(self, "X_labeled_", None)
+        if X_labeled is None or len(X_labeled) == 0:
+            return None
+        return self._embed_with(X_labeled, estimator)
+
+    def _points(self, X, estimator, offset=0):
+        return self._embed_with(X, estimator)
+
+    def _transform(self, X, estimator):
+        return self._embed_with(X, estimator).astype(np.float64)
