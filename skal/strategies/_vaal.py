@@ -1,16 +1,16 @@
 """VAAL: Variational Adversarial Active Learning."""
 
-import hashlib
 from numbers import Integral, Real
 
 import numpy as np
 import torch
 from sklearn.utils import check_random_state
+from skorch import NeuralNet
+from skorch.utils import to_numpy, to_tensor
 from torch import nn
-from torch.nn import functional as F
 
 from ..base import BaseStrategy, _StrategyRanking
-from ..selection._ranking import ScoreRanking
+from ..selection import ScoreRanking
 from ..utils._device import resolve_device
 from ..utils._data import num_samples
 from ..utils._sklearn_compat import Interval, StrOptions
@@ -31,7 +31,8 @@ class VAAL(BaseStrategy):
     VAAL is task-agnostic: it never looks at the classifier nor at the labels.
     It needs the labeled samples (``fit(X_labeled)``; ``y`` is accepted and
     ignored) and the pool (given to ``query``, ``rank``, ``transform``,
-    ``lazy_rank``), and trains its own networks.
+    ``lazy_rank``), and trains its own networks, with skorch, each time it is
+    given a pool.
 
     Parameters
     ----------
@@ -90,9 +91,10 @@ class VAAL(BaseStrategy):
 
     random_state : int, RandomState instance or None, default=None
         Seed of the networks' initialization, the mini-batch order and the
-        VAE's sampling noise (all drawn from local generators: the global
-        torch and NumPy random states are left untouched); also of the random
-        ranking used when there is no labeled set.
+        VAE's sampling noise (all drawn from local generators, seeded from one
+        integer that ``fit`` draws from ``random_state``: the global torch and
+        NumPy random states are left untouched); also of the random ranking
+        used when there is no labeled set.
 
     Attributes
     ----------
@@ -105,19 +107,12 @@ class VAAL(BaseStrategy):
     n_features_in_ : int
         Number of features seen during ``fit``.
 
-    vae_ : torch.nn.Module
-        The VAE trained on the labeled set and the most recent pool
-        (``vae_.encode(x)`` returns ``(mu, logvar)`` of standardized,
-        flattened inputs).
-
-    discriminator_ : torch.nn.Module
-        The discriminator trained with it; it maps a latent ``mu`` to the
-        logit of ``P(labeled)``.
-
-    loss_curve_ : dict of ndarray of shape (n_epochs,)
-        Mean losses per epoch of that training: ``"reconstruction"``,
-        ``"kl"``, ``"vae"`` (reconstruction + β·KL), ``"adversarial"`` (the
-        VAE's fooling loss) and ``"discriminator"``.
+    The trained networks are not attributes of the strategy, which keeps
+    nothing from a ``query``: they belong to the ranking ``lazy_rank(X)``
+    returns, as ``vae_``, ``discriminator_``, ``loss_curve_`` (mean losses
+    per epoch: ``"reconstruction"``, ``"kl"``, ``"vae"`` = reconstruction +
+    β·KL, ``"adversarial"`` and ``"discriminator"``) and ``net_`` (the
+    trained ``skorch.NeuralNet``, with its ``history``). See Notes.
 
     See Also
     --------
@@ -129,22 +124,30 @@ class VAAL(BaseStrategy):
     **Where the training happens.** The VAE and the discriminator must see
     the labeled set and the pool, and the pool is only known when ``query``,
     ``rank``, ``transform`` or ``lazy_rank`` is called; so ``fit`` only
-    records the labeled set, and the first of those calls on a pool trains
-    the networks. They are kept for that pool (recognized by a hash of its
-    content, shape and dtype, and by the training parameters), so
-    ``query(X, k)``, ``rank(X)`` and ``transform(X)`` on the same pool use
-    the same networks and ``query(X, k)`` is the first ``k`` of ``rank(X)``;
-    another pool trains anew and replaces them (one pool is cached). This is
-    why ``vae_``, ``discriminator_`` and ``loss_curve_`` exist only after
-    the first such call, not right after ``fit``; ``fit`` forgets them.
-    ``lazy_rank(X).add(X_new)`` scores the new samples with the networks
-    trained on ``X``, without retraining.
+    records the labeled set (and draws the training's seed), and each of
+    those calls trains the networks on the pool it is given. Like any
+    scikit-learn estimator, the strategy does not change after ``fit``: it
+    keeps nothing from a call, so **each call pays the training** (see
+    Cost). The training is deterministic, so ``query(X, k)``, ``rank(X)``
+    and ``transform(X)`` on the same pool train the same networks and
+    ``query(X, k)`` is the first ``k`` of ``rank(X)``. To pick several
+    batches, or to look at the networks, call ``lazy_rank(X)`` once and
+    ``take`` from it: the ranking holds the networks trained on ``X``
+    (``ranking.vae_``, ``ranking.discriminator_``, ``ranking.loss_curve_``,
+    ``ranking.net_``), and ``ranking.add(X_new)`` scores new samples with
+    them, without retraining.
+
+    **Training.** The two networks are one ``skorch.NeuralNet``: the VAE is
+    its ``module``, the discriminator a second module with its own
+    optimizer, ``train_step`` is VAAL's alternating step, and a custom
+    ``iterator_train`` pairs each mini-batch of the pool with one of the
+    labeled set.
 
     **Model.** With ``architecture="mlp"`` inputs are flattened (images
     of shape ``(n, C, H, W)`` become vectors of ``C·H·W`` features); with
-    ``"conv"`` the encoder sees the images. Inputs are centered per feature and divided by one overall standard deviation (computed on
-    the labeled set and the pool), so that features keep their relative
-    scale. The VAE's loss per sample is ``(‖x − x̂‖² + β·KL(q(z|x) ‖ N(0,
+    ``"conv"`` the encoder sees the images. Inputs are centered per feature
+    and divided by one overall standard deviation (computed on the labeled
+    set and the pool), so that features keep their relative scale. The VAE's loss per sample is ``(‖x − x̂‖² + β·KL(q(z|x) ‖ N(0,
     I))) / n_features + λ·BCE(D(μ(x)), labeled)`` for labeled and pool
     samples alike (the paper's Eq. 3 for the adversarial term); the
     discriminator minimizes ``BCE(D(μ(x_L)), labeled) + BCE(D(μ(x_U)),
@@ -167,12 +170,12 @@ class VAAL(BaseStrategy):
     samples plus an encoder pass for the discriminator step: about
     ``O(n_epochs · n_pool · d · h)`` for ``d`` features and hidden width
     ``h``, whatever the batch size ``query`` asks for. Scoring is one
-    encoder pass over the pool, then a sort; hashing the pool to find its
-    networks is one pass over its bytes. On the 60,000 × 784 MNIST pool with
-    a labeled set of 1,000, ``query(X, 100)`` with the defaults took 4.1 s
-    on 2 CPU cores, 5 to 6 times ``EntropySampling`` with a 784-256-10 MLP
-    (0.8 s); each extra epoch adds about as much again. A ``rank`` or
-    ``transform`` on the same pool afterwards took 0.4 s.
+    encoder pass over the pool, then a sort. On the 60,000 × 784 MNIST pool
+    with a labeled set of 1,000, ``query(X, 100)`` with the defaults took
+    4.1 s on 2 CPU cores, 5 to 6 times ``EntropySampling`` with a 784-256-10
+    MLP (0.8 s); each extra epoch adds about as much again. ``query``,
+    ``rank`` and ``transform`` each cost this: call one of them per pool, or
+    ``lazy_rank`` once and ``take`` as many as needed.
 
     **Epochs.** The default, one pass over the pool, keeps the cost within
     10 times that of entropy sampling; the paper trains far longer. The
@@ -199,9 +202,20 @@ class VAAL(BaseStrategy):
     >>> picks = strategy.query(X_pool, batch_size=50)
     >>> bool(np.mean(y_pool[picks] >= 5) > np.mean(y_pool >= 5))  # prefers unseen digits
     True
-    >>> bool(np.all(picks == strategy.rank(X_pool)[:50]))  # same networks, no retraining
+
+    ``rank`` trains the same networks again; ``lazy_rank`` trains once, and
+    keeps them:
+
+    >>> bool(np.all(picks == strategy.rank(X_pool)[:50]))
     True
+    >>> ranking = strategy.lazy_rank(X_pool)
+    >>> bool(np.all(ranking.take(50) == picks))
+    True
+    >>> sorted(ranking.loss_curve_)
+    ['adversarial', 'discriminator', 'kl', 'reconstruction', 'vae']
     """
+
+    _aliases = ("vaal",)
 
     _parameter_constraints = {
         **BaseStrategy._parameter_constraints,
@@ -256,31 +270,15 @@ class VAAL(BaseStrategy):
         self._hidden_widths()  # fail at fit, not at the first query
         self._image_shape(X)
         self.X_labeled_ = X
-        # created here so that training later fills it without changing __dict__
-        self._trained_cache = {}
-
-    vae_ = property(lambda self: self._last_trained().vae, doc="The trained VAE.")
-    discriminator_ = property(
-        lambda self: self._last_trained().discriminator, doc="The trained discriminator."
-    )
-    loss_curve_ = property(
-        lambda self: self._last_trained().loss_curve, doc="Mean losses per epoch."
-    )
-
-    def _last_trained(self):
-        trained = getattr(self, "_trained_cache", {}).get("trained")
-        if trained is None:
-            raise AttributeError(
-                "VAAL trains its VAE and discriminator on the labeled set and the "
-                "pool at the first query, rank, transform or lazy_rank call after "
-                "fit(X_labeled); call one of those first."
-            )
-        return trained
+        # The seed of the training, drawn here once (as sklearn's bagging draws its
+        # ``_seeds`` in fit): query, rank, transform and lazy_rank then each train
+        # the same networks on the same pool, whatever ``random_state`` is.
+        self._seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
 
     # -- template methods --------------------------------------------------------
 
     def _points(self, X, estimator, offset=0):
-        return self._scores(self._trained(X), X, offset)
+        return self._scores(self._train(X), X, offset)
 
     def _ranking(self, points, estimator):
         return ScoreRanking(points)
@@ -289,21 +287,19 @@ class VAAL(BaseStrategy):
         return self._points(X, estimator)[:, np.newaxis]
 
     def lazy_rank(self, X):
-        X, estimator = self._validate_pool(X)
-        trained = self._trained(X)
+        X, _ = self._validate_pool(X)
+        net = self._train(X)
+        n_features = int(np.prod(X.shape[1:]))
 
         def new_points(X_new, offset):  # scored by the pool's networks, no retraining
-            if trained is not None:
-                n_features = trained.mean.shape[0]
-                if int(np.prod(X_new.shape[1:])) != n_features:
-                    raise ValueError(
-                        f"X_new of shape {X_new.shape} does not have the {n_features} "
-                        "values per sample of the pool."
-                    )
-            return self._scores(trained, X_new, offset=offset)
+            if int(np.prod(X_new.shape[1:])) != n_features:
+                raise ValueError(
+                    f"X_new of shape {X_new.shape} does not have the {n_features} "
+                    "values per sample of the pool."
+                )
+            return self._scores(net, X_new, offset=offset)
 
-        ranking = ScoreRanking(self._scores(trained, X))
-        return _StrategyRanking(self, None, ranking, points=new_points)
+        return _VAALRanking(self, net, ScoreRanking(self._scores(net, X)), new_points)
 
     lazy_rank.__doc__ = BaseStrategy.lazy_rank.__doc__
 
@@ -342,8 +338,10 @@ class VAAL(BaseStrategy):
             )
         return tuple(int(d) for d in X.shape[1:])
 
-    def _trained(self, X):
-        """The networks for pool ``X``: trained now, or cached. None without labels."""
+    def _train(self, X):
+        """A :class:`_VAALNet` trained on the labeled set and pool ``X`` (None
+        without a labeled set). Deterministic: it depends only on the labeled
+        set, ``X``, the parameters and the seed drawn at ``fit``."""
         X_labeled = getattr(self, "X_labeled_", None)
         if X_labeled is None:
             return None
@@ -357,138 +355,270 @@ class VAAL(BaseStrategy):
                 f"labeled set given to fit, of shape {X_labeled.shape}, has "
                 f"{n_labeled_features}; pass a pool shaped like the labeled set."
             )
-        key = (_fingerprint(X), self._training_key())
-        cache = self._trained_cache
-        if cache.get("key") != key:
-            cache.clear()  # free the previous networks before training new ones
-            cache["trained"] = self._train(X_labeled, X)
-            cache["key"] = key
-        return cache["trained"]
-
-    def _training_key(self):
-        params = self.get_params(deep=False)
-        del params["estimator"], params["prefit"]
-        if isinstance(params["random_state"], np.random.RandomState):
-            params["random_state"] = id(params["random_state"])
-        return tuple(sorted((name, repr(value)) for name, value in params.items()))
-
-    def _scores(self, trained, X, offset=0):
-        if trained is None:  # no labeled set: RandomSampling's priorities
-            rng = check_random_state(self.random_state)
-            rng.random_sample(offset)
-            return rng.random_sample(num_samples(X))
-        return trained.score(X, self.batch_size)
-
-    def _train(self, X_labeled, X_pool):
         device = resolve_device(self.device)
         widths = self._hidden_widths()
         image_shape = self._image_shape(X_labeled)
-        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         X_labeled = X_labeled.reshape(len(X_labeled), -1)
-        X_pool = X_pool.reshape(len(X_pool), -1)
-        n_labeled, n_features = X_labeled.shape
-        n_pool = len(X_pool)
+        X_pool = X.reshape(len(X), -1)
+        mean, scale = _standardization(X_labeled, X_pool)
+        if image_shape is None:
+            vae = dict(module=_MLPVAE, module__n_features=n_features, module__widths=widths)
+        else:
+            vae = dict(module=_ConvVAE, module__image_shape=image_shape, module__channels=widths)
+        net = _VAALNet(
+            **vae,
+            module__latent_dim=self.latent_dim,
+            discriminator=_Discriminator,
+            discriminator__latent_dim=self.latent_dim,
+            discriminator__width=max(widths),
+            mean=mean,
+            scale=scale,
+            beta=self.beta,
+            adversary_weight=self.adversary_weight,
+            random_state=self._seed,
+            iterator_train__seed=self._seed + 1,
+            lr=self.lr,
+            max_epochs=self.n_epochs,
+            batch_size=int(self.batch_size),
+            iterator_valid__batch_size=max(int(self.batch_size), 4096),
+            device=device,
+        )
+        is_labeled = np.concatenate(
+            [np.ones(len(X_labeled), np.float32), np.zeros(len(X_pool), np.float32)]
+        )
+        return net.fit(np.concatenate([X_labeled, X_pool], dtype=np.float32), is_labeled)
 
-        # one mean per feature, one overall scale: features keep their relative scale
-        n_all = n_labeled + n_pool
-        mean = (X_labeled.sum(axis=0, dtype=np.float64)
-                + X_pool.sum(axis=0, dtype=np.float64)) / n_all
-        sq = (np.einsum("ij,ij->", X_labeled, X_labeled, dtype=np.float64)
-              + np.einsum("ij,ij->", X_pool, X_pool, dtype=np.float64))
-        var = max(sq / (n_all * n_features) - np.mean(mean**2), 0.0)
-        scale = np.sqrt(var) if var > 1e-24 else 1.0
-        mean = mean.astype(np.float32)
+    def _scores(self, net, X, offset=0):
+        """Log-odds that each sample is unlabeled, ``−logit D(μ(x))``."""
+        if net is None:  # no labeled set: RandomSampling's priorities
+            rng = check_random_state(self.random_state)
+            rng.random_sample(offset)
+            return rng.random_sample(num_samples(X))
+        return -to_numpy(net.forward(X)).astype(np.float64)
 
-        def to_tensor(A):
-            A = (A.astype(np.float32, copy=False) - mean) / np.float32(scale)
-            return torch.from_numpy(A).to(device)
 
-        X_lab_t, X_pool_t = to_tensor(X_labeled), to_tensor(X_pool)
+def _standardization(X_labeled, X_pool):
+    """``(mean, scale)``: one mean per feature, one overall standard deviation
+    (of flattened rows, over the labeled set and the pool), as float32, so that
+    features keep their relative scale."""
+    n_labeled, n_features = X_labeled.shape
+    n_all = n_labeled + len(X_pool)
+    mean = (X_labeled.sum(axis=0, dtype=np.float64)
+            + X_pool.sum(axis=0, dtype=np.float64)) / n_all
+    sq = (np.einsum("ij,ij->", X_labeled, X_labeled, dtype=np.float64)
+          + np.einsum("ij,ij->", X_pool, X_pool, dtype=np.float64))
+    var = max(sq / (n_all * n_features) - np.mean(mean**2), 0.0)
+    scale = np.sqrt(var) if var > 1e-24 else 1.0
+    return mean.astype(np.float32), np.float32(scale)
 
-        with torch.random.fork_rng(devices=[]):
-            torch.random.default_generator.manual_seed(int(seed))
-            if image_shape is None:
-                vae = _MLPVAE(n_features, widths, self.latent_dim)
-            else:
-                vae = _ConvVAE(image_shape, widths, self.latent_dim)
-            discriminator = _Discriminator(self.latent_dim, max(widths))
-        vae.to(device).train()
-        discriminator.to(device).train()
-        order_gen = torch.Generator().manual_seed(int(seed) + 1)
-        noise_gen = torch.Generator(device=device).manual_seed(int(seed) + 2)
-        opt_vae = torch.optim.Adam(vae.parameters(), lr=self.lr)
-        opt_disc = torch.optim.Adam(discriminator.parameters(), lr=self.lr)
 
-        b = int(self.batch_size)
-        b_lab = min(b, n_labeled)
-        lab_order, lab_pos = torch.randperm(n_labeled, generator=order_gen), 0
-        names = ("reconstruction", "kl", "vae", "adversarial", "discriminator")
-        curve = {name: [] for name in names}
-        for _ in range(self.n_epochs):
-            totals = torch.zeros(len(names), device=device)
-            pool_order = torch.randperm(n_pool, generator=order_gen)
-            n_steps = 0
-            for start in range(0, n_pool, b):
-                x_u = X_pool_t[pool_order[start:start + b].to(device)]
-                if lab_pos + b_lab > n_labeled:
-                    lab_order, lab_pos = torch.randperm(n_labeled, generator=order_gen), 0
-                x_l = X_lab_t[lab_order[lab_pos:lab_pos + b_lab].to(device)]
-                lab_pos += b_lab
-                x = torch.cat([x_l, x_u])
-                is_labeled = torch.cat(
-                    [torch.ones(len(x_l), device=device), torch.zeros(len(x_u), device=device)]
-                )
+_LOSSES = ("reconstruction", "kl", "vae", "adversarial", "discriminator")
 
-                # VAE step: reconstruct both sets, make both look labeled
-                mu, logvar = vae.encode(x)
-                z = mu + torch.exp(0.5 * logvar) * torch.randn(
-                    mu.shape, generator=noise_gen, device=device
-                )
-                recon = ((vae.decode(z) - x) ** 2).sum(dim=1).mean() / n_features
-                kl = (-0.5 * (1 + logvar - mu**2 - logvar.exp()).sum(dim=1)).mean() / n_features
-                fool = F.binary_cross_entropy_with_logits(
-                    discriminator(mu), torch.ones_like(is_labeled)
-                )
-                loss = recon + self.beta * kl + self.adversary_weight * fool
-                opt_vae.zero_grad()
-                loss.backward()
-                opt_vae.step()
 
-                # discriminator step on the updated latent means
-                with torch.no_grad():
-                    mu = vae.encode(x)[0]
-                logits = discriminator(mu)
-                disc = F.binary_cross_entropy_with_logits(
-                    logits[: len(x_l)], is_labeled[: len(x_l)]
-                ) + F.binary_cross_entropy_with_logits(
-                    logits[len(x_l):], is_labeled[len(x_l):]
-                )
-                opt_disc.zero_grad()
-                disc.backward()
-                opt_disc.step()
+class _VAALNet(NeuralNet):
+    """VAAL's β-VAE and discriminator, trained as one skorch net.
 
-                totals += torch.stack(
-                    [recon, kl, recon + self.beta * kl, fool, disc]
-                ).detach()
-                n_steps += 1
-            for name, total in zip(names, totals.tolist()):
-                curve[name].append(total / n_steps)
+    ``module`` is the VAE (``module_``) and ``discriminator`` a second module
+    (``discriminator_``), each with its own optimizer of class ``optimizer``
+    (``optimizer_``, and ``optimizer_discriminator_`` with parameters
+    ``optimizer_discriminator__*``), as in skorch's guide to custom modules.
+    ``fit(X, y)`` takes the labeled samples and the pool as one array, ``y``
+    being 1.0 for a labeled sample and 0.0 for a pool sample. Each training
+    step (``train_step``) is VAAL's: one VAE step on a batch of each, then one
+    discriminator step on their updated latent means; ``iterator_train`` makes
+    the batches (:class:`_LabeledPoolBatches`). ``forward(X)`` returns the
+    discriminator's logit of P(labeled) of each sample. ``get_dataset``
+    flattens and standardizes the samples, ``(x − mean) / scale``.
 
-        vae.eval()
-        discriminator.eval()
-        for module in (vae, discriminator):
-            module.requires_grad_(False)
-        return _TrainedVAAL(
-            vae, discriminator, mean, np.float32(scale), device,
-            {name: np.asarray(values) for name, values in curve.items()},
+    Parameters besides skorch's: ``mean`` and ``scale`` (the standardization),
+    ``beta`` and ``adversary_weight`` (weights of the VAE's loss terms), and
+    ``random_state``, an int that seeds the initialization (drawn from torch's
+    default generator, forked and restored) and the VAE's sampling noise.
+    """
+
+    def __init__(
+        self,
+        module,
+        *,
+        discriminator,
+        mean,
+        scale,
+        beta=1.0,
+        adversary_weight=1.0,
+        random_state=0,
+        criterion=nn.BCEWithLogitsLoss,
+        optimizer=torch.optim.Adam,
+        iterator_train=None,
+        iterator_valid=None,
+        train_split=None,
+        callbacks="disable",
+        verbose=0,
+        **kwargs,
+    ):
+        super().__init__(
+            module,
+            criterion,
+            optimizer=optimizer,
+            iterator_train=_LabeledPoolBatches if iterator_train is None else iterator_train,
+            iterator_valid=_Chunks if iterator_valid is None else iterator_valid,
+            train_split=train_split,
+            callbacks=callbacks,
+            verbose=verbose,
+            **kwargs,
+        )
+        self.discriminator = discriminator
+        self.mean = mean
+        self.scale = scale
+        self.beta = beta
+        self.adversary_weight = adversary_weight
+        self.random_state = random_state
+
+    def initialize_module(self):
+        with torch.random.fork_rng(devices=[]):  # the global state is restored
+            torch.random.default_generator.manual_seed(self.random_state)
+            super().initialize_module()  # module_: the VAE, initialized first
+            params = self.get_params_for("discriminator")
+            self.discriminator_ = self.initialized_instance(self.discriminator, params)
+        return self
+
+    def initialize_optimizer(self, *args, **kwargs):
+        args, kwargs = self.get_params_for_optimizer("optimizer", self.module_.named_parameters())
+        self.optimizer_ = self.optimizer(*args, **kwargs)
+        args, kwargs = self.get_params_for_optimizer(
+            "optimizer_discriminator", self.discriminator_.named_parameters()
+        )
+        self.optimizer_discriminator_ = self.optimizer(*args, **kwargs)
+        return self
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        # the VAE's sampling noise: a generator of its own, on the device, per fit
+        self.noise_generator_ = torch.Generator(device=self.device).manual_seed(
+            self.random_state + 2
         )
 
+    def get_dataset(self, X, y=None):
+        # flattened float32 rows, standardized, on the device: batches are then
+        # gathered there (see _LabeledPoolBatches and _Chunks)
+        X = X.reshape(len(X), -1).astype(np.float32, copy=False)
+        X = to_tensor((X - self.mean) / self.scale, device=self.device)
+        y = None if y is None else to_tensor(y, device=self.device)
+        return super().get_dataset(X, y)
 
-def _fingerprint(X):
-    """A hash of an array's content, shape and dtype (the cache key of a pool)."""
-    X = np.ascontiguousarray(X)
-    digest = hashlib.sha1(X.view(np.uint8).reshape(-1), usedforsecurity=False).hexdigest()
-    return X.shape, X.dtype.str, digest
+    def train_step(self, batch, **fit_params):
+        """VAAL's step: the VAE reconstructs both sets and makes both look
+        labeled; then the discriminator learns to tell them apart.
+
+        It overrides ``train_step``, not ``train_step_single``: skorch's step
+        zeroes every optimizer, computes one loss and steps every optimizer,
+        whereas here each network has its own loss, backward pass and
+        optimizer step, in turn (the VAE's loss also leaves gradients on the
+        discriminator, which its own step must not see).
+        """
+        self._set_training(True)
+        x, is_labeled = batch
+        labeled = is_labeled == 1
+        vae, discriminator = self.module_, self.discriminator_
+
+        mu, logvar = vae.encode(x)
+        z = mu + torch.exp(0.5 * logvar) * torch.randn(
+            mu.shape, generator=self.noise_generator_, device=mu.device
+        )
+        n_features = x.shape[1]
+        recon = ((vae.decode(z) - x) ** 2).sum(dim=1).mean() / n_features
+        kl = (-0.5 * (1 + logvar - mu**2 - logvar.exp()).sum(dim=1)).mean() / n_features
+        fool = self.criterion_(discriminator(mu), torch.ones_like(is_labeled))
+        loss = recon + self.beta * kl + self.adversary_weight * fool
+        self.optimizer_.zero_grad()
+        loss.backward()
+        self.optimizer_.step()
+
+        with torch.no_grad():  # the discriminator sees the updated latent means
+            mu = vae.encode(x)[0]
+        logits = discriminator(mu)
+        disc = self.criterion_(logits[labeled], is_labeled[labeled]) + self.criterion_(
+            logits[~labeled], is_labeled[~labeled]
+        )
+        self.optimizer_discriminator_.zero_grad()
+        disc.backward()
+        self.optimizer_discriminator_.step()
+
+        recon, kl, fool, disc = torch.stack([recon, kl, fool, disc]).tolist()
+        values = (recon, kl, recon + self.beta * kl, fool, disc)
+        for name, value in zip(_LOSSES, values):
+            self.history.record_batch(name, value)
+        return {"loss": loss.detach(), "y_pred": logits.detach()}
+
+    def infer(self, x, **fit_params):
+        x = to_tensor(x, device=self.device)
+        return self.discriminator_(self.module_.encode(x)[0])
+
+    @property
+    def loss_curve_(self):
+        """Mean of each loss over the batches of each epoch."""
+        return {
+            name: np.asarray([np.mean(epoch) for epoch in self.history[:, "batches", :, name]])
+            for name in _LOSSES
+        }
+
+
+class _LabeledPoolBatches:
+    """VAAL's mini-batches, skorch's ``iterator_train`` of :class:`_VAALNet`.
+
+    One pass (``iter``) is one epoch: the pool samples (``y == 0``) in a new
+    random order, ``batch_size`` at a time, each batch preceded by the next
+    ``min(batch_size, n_labeled)`` labeled samples (``y == 1``), which are
+    cycled and reshuffled each time they run out, across epochs. Batches are
+    gathered from the dataset's tensors in one indexing (no per-sample
+    collation). ``seed`` seeds the one generator of both orders.
+
+    Not a ``DataLoader`` with a sampler: the two orders share one generator
+    and the labeled order carries over from one epoch to the next, and a
+    ``DataLoader`` draws a seed from torch's global generator at every epoch.
+    """
+
+    def __init__(self, dataset, batch_size, seed):
+        self.X, self.y = dataset.X, dataset.y
+        is_labeled = self.y.cpu() == 1
+        self.labeled = torch.nonzero(is_labeled).flatten()
+        self.pool = torch.nonzero(~is_labeled).flatten()
+        self.batch_size = int(batch_size)
+        self.generator = torch.Generator().manual_seed(int(seed))
+        self._labeled_order = torch.randperm(len(self.labeled), generator=self.generator)
+        self._labeled_pos = 0
+
+    def __len__(self):
+        return -(-len(self.pool) // self.batch_size)
+
+    def __iter__(self):
+        b, n_labeled = self.batch_size, len(self.labeled)
+        b_labeled = min(b, n_labeled)
+        pool = self.pool[torch.randperm(len(self.pool), generator=self.generator)]
+        for start in range(0, len(pool), b):
+            if self._labeled_pos + b_labeled > n_labeled:
+                self._labeled_order = torch.randperm(n_labeled, generator=self.generator)
+                self._labeled_pos = 0
+            pos = self._labeled_pos
+            labeled = self.labeled[self._labeled_order[pos:pos + b_labeled]]
+            self._labeled_pos += b_labeled
+            index = torch.cat([labeled, pool[start:start + b]]).to(self.X.device)
+            yield self.X[index], self.y[index]
+
+
+class _Chunks:
+    """Consecutive slices of the dataset's samples, skorch's ``iterator_valid``
+    of :class:`_VAALNet` (for ``forward``): unlike a ``DataLoader``, it
+    neither collates sample by sample nor draws from torch's global generator."""
+
+    def __init__(self, dataset, batch_size):
+        self.X = dataset.X
+        self.batch_size = int(batch_size)
+
+    def __len__(self):
+        return -(-len(self.X) // self.batch_size)
+
+    def __iter__(self):
+        for start in range(0, len(self.X), self.batch_size):
+            yield self.X[start:start + self.batch_size], None
 
 
 class _MLPVAE(nn.Module):
@@ -585,26 +715,41 @@ class _Discriminator(nn.Module):
         return self.net(z).squeeze(-1)
 
 
-class _TrainedVAAL:
-    """The trained networks of one pool, with the input scaling they expect."""
+class _VAALRanking(_StrategyRanking):
+    """VAAL's lazy ranking, which holds the networks trained for its pool.
 
-    def __init__(self, vae, discriminator, mean, scale, device, loss_curve):
-        self.vae = vae
-        self.discriminator = discriminator
-        self.mean = mean
-        self.scale = scale
-        self.device = device
-        self.loss_curve = loss_curve
+    ``add(X_new)`` scores the new samples with them, without retraining.
 
-    def score(self, X, batch_size):
-        """Log-odds that each sample is unlabeled, ``−logit D(μ(x))``."""
-        X = X.reshape(len(X), -1)
-        step = max(int(batch_size), 4096)
-        out = np.empty(len(X), dtype=np.float64)
-        with torch.no_grad():
-            for start in range(0, len(X), step):
-                A = (X[start:start + step].astype(np.float32, copy=False) - self.mean)
-                x = torch.from_numpy(A / self.scale).to(self.device)
-                logits = self.discriminator(self.vae.encode(x)[0])
-                out[start:start + step] = -logits.double().cpu().numpy()
-        return out
+    Attributes
+    ----------
+    net_ : skorch.NeuralNet or None
+        The trained networks (None without a labeled set): ``net_.module_``
+        is the VAE, ``net_.discriminator_`` the discriminator,
+        ``net_.history`` holds the losses of each batch.
+    vae_, discriminator_ : torch.nn.Module
+        ``net_.module_`` and ``net_.discriminator_``. ``vae_.encode(x)``
+        returns ``(mu, logvar)`` of standardized, flattened inputs; the
+        discriminator maps a latent ``mu`` to the logit of ``P(labeled)``.
+    loss_curve_ : dict of ndarray of shape (n_epochs,)
+        Mean losses per epoch: ``"reconstruction"``, ``"kl"``, ``"vae"``
+        (reconstruction + β·KL), ``"adversarial"`` (the VAE's fooling loss)
+        and ``"discriminator"``.
+    """
+
+    def __init__(self, strategy, net, ranking, points):
+        super().__init__(strategy, None, ranking, points=points)
+        self.net_ = net
+
+    def _net(self):
+        if self.net_ is None:
+            raise AttributeError(
+                "VAAL trains its VAE and discriminator only after fit(X_labeled); "
+                "without a labeled set it ranks at random and has no networks."
+            )
+        return self.net_
+
+    vae_ = property(lambda self: self._net().module_, doc="The trained VAE.")
+    discriminator_ = property(
+        lambda self: self._net().discriminator_, doc="The trained discriminator."
+    )
+    loss_curve_ = property(lambda self: self._net().loss_curve_, doc="Mean losses per epoch.")
