@@ -16,11 +16,16 @@ as a gap between them. Beside each ratio is the per-round selection time that
 DISTIL (Beck et al. 2021, Table 12, MNIST, GPU) reports, and its ratio to
 DISTIL's entropy.
 
+Meta-strategies (not in ``all_strategies()``: they wrap another one) run as
+the named configurations of ``META_CASES``, after the strategies:
+``"StochasticBatch(EntropySampling, power)"`` is power-entropy (Kirsch et al.,
+TMLR 2023), which should cost about what entropy does.
+
 Prints one JSON line per strategy, then a summary line.
 
 Run: ``SKAL_DATA=../shared/data python benchmarks/bench_strategy_zoo.py``
-(``--strategies BALD GLISTER`` for a subset, ``--pool-size 10000`` for a
-quicker run).
+(``--strategies BALD GLISTER`` for a subset, a ``META_CASES`` key included,
+``--pool-size 10000`` for a quicker run).
 """
 
 import argparse
@@ -45,14 +50,25 @@ DISTIL_SECONDS = {
 }
 
 
+def _power_entropy():
+    from skal import EntropySampling, StochasticBatch
+
+    return StochasticBatch(EntropySampling(), mode="power", beta=1.0)
+
+
+# meta-strategies, as configured instances (a callable returning an unfitted one)
+META_CASES = {"StochasticBatch(EntropySampling, power)": _power_entropy}
+
+
 def _strategies(names):
     import skal
 
-    found = dict(skal.all_strategies())
+    found = {**dict(skal.all_strategies()), **META_CASES}
     unknown = sorted(set(names or ()) - set(found))
     if unknown:
         raise SystemExit(f"Unknown strategies {unknown}; choose from {sorted(found)}.")
-    return {name: found[name] for name in (names or sorted(found))}
+    default = sorted(dict(skal.all_strategies())) + list(META_CASES)
+    return {name: found[name] for name in (names or default)}
 
 
 def _prepared(Strategy, net, X_lab, y_lab):

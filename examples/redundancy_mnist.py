@@ -8,10 +8,13 @@ report final accuracy, labeling efficiency against random and the penalty
 matrix, per factor.
 
 Run: ``SKAL_DATA=../shared/data python examples/redundancy_mnist.py``
-(writes docs/results/redundancy/). ``--quick`` (or ``SKAL_QUICK=1``) is a tiny
-run for the test suite: factors 1 and 2, 200 unique and 100 redundant images,
-200 labels, 1 epoch, 1 trial, no worker processes; it writes to a new
-temporary folder unless ``--output`` is given.
+(writes docs/results/redundancy/). ``--power-entropy`` adds "PowerEntropy",
+``StochasticBatch(EntropySampling(), mode="power", beta=1)`` (Kirsch et al.,
+TMLR 2023): entropy's batch drawn at random in proportion to the scores.
+``--quick`` (or ``SKAL_QUICK=1``) is a tiny run for the test suite: factors
+1 and 2, 200 unique and 100 redundant images, 200 labels, 1 epoch, 1 trial,
+no worker processes, power-entropy included; it writes to a new temporary
+folder unless ``--output`` is given.
 """
 
 import argparse
@@ -24,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from skal import ActiveLearner
+from skal import ActiveLearner, EntropySampling, StochasticBatch
 from skal.datasets import load_mnist, make_redundant
 from skal.model_selection import compare_strategies
 from skal.plotting import save_comparison_plots
@@ -41,12 +44,14 @@ def main(argv=None):
     parser.add_argument("--budget", type=int, default=500)
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--output", default="docs/results/redundancy")
+    parser.add_argument("--power-entropy", action="store_true",
+                        help="also run StochasticBatch(EntropySampling(), mode='power')")
     parser.add_argument("--quick", action="store_true",
                         help="a tiny run for the test suite (also SKAL_QUICK=1)")
     args = parser.parse_args(argv)
     if args.quick or os.environ.get("SKAL_QUICK") == "1":
         parser.set_defaults(factors=[1, 2], n_unique=200, n_redundant=100, trials=1,
-                            epochs=1, budget=200, n_jobs=1, output=None)
+                            epochs=1, budget=200, n_jobs=1, output=None, power_entropy=True)
         args = parser.parse_args(argv)
         if args.output is None:  # never over the committed results
             args.output = tempfile.mkdtemp(prefix="skal_quick_")
@@ -64,6 +69,9 @@ def main(argv=None):
                                  optimizer=torch.optim.Adam, lr=1e-3, batch_size=64,
                                  iterator_valid__batch_size=1024)
     learner = ActiveLearner(net, initial_size=100, batch_size=100, budget=args.budget)
+    strategies = {"EntropySampling": "entropy", "BADGE": "badge"}
+    if args.power_entropy:
+        strategies["PowerEntropy"] = StochasticBatch(EntropySampling(), mode="power", beta=1.0)
     results = {}
     for factor in args.factors:
         X_pool, y_pool, _ = make_redundant(X, y, n_unique=args.n_unique,
@@ -71,7 +79,7 @@ def main(argv=None):
                                            random_state=0)
         tic = time.perf_counter()
         comparison = compare_strategies(
-            learner, ["entropy", "badge"], X_pool, y_pool, X_test=X_test, y_test=y_test,
+            learner, strategies, X_pool, y_pool, X_test=X_test, y_test=y_test,
             n_repeats=args.trials, n_jobs=args.n_jobs, random_state=0, scoring="accuracy",
         )
         save_comparison_plots(comparison, out / f"x{factor}")

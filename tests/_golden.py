@@ -41,6 +41,10 @@ def cases():
             skal.BADGE(random_state=0), n_candidates=200),
         "PartitionedStrategy(BADGE)": lambda: skal.PartitionedStrategy(
             skal.BADGE(), n_partitions=3, random_state=0),
+        "StochasticBatch(EntropySampling)": lambda: skal.StochasticBatch(
+            skal.EntropySampling(), mode="power", beta=1.0, random_state=0),
+        "SwitchingStrategy(RandomSampling>BADGE@100)": lambda: skal.SwitchingStrategy(
+            skal.RandomSampling(), skal.BADGE(), switch_at=100, random_state=0),
     }
     out = []
     for est_name, make_estimator in estimators.items():

@@ -126,7 +126,8 @@ def test_redundancy_mnist(data_home, tmp_path):
     for key in ("x1", "x2"):
         assert saved[key]["n_labeled"] == [100, 200]
         _check_summary_rows(saved[key]["summary"], saved[key]["names"])
-        assert set(saved[key]["names"]) == {"RandomSampling", "EntropySampling", "BADGE"}
+        assert set(saved[key]["names"]) == {"RandomSampling", "EntropySampling", "BADGE",
+                                            "PowerEntropy"}
         assert (tmp_path / key).is_dir()
     assert results["x1"]["pool_size"] == 300
     png = tmp_path / "final_accuracy_vs_redundancy.png"
