@@ -89,9 +89,9 @@ class ProbCover(BaseRepresentationStrategy):
 
     See Also
     --------
-    TypiClust : the same authors' typical-sample strategy for low budgets.
-    CoreSet : k-center greedy, which minimizes the covering radius instead.
-    FacilityLocationSampling : representative samples by a soft coverage.
+    TypiClust : The same authors' typical-sample strategy for low budgets.
+    CoreSet : K-center greedy, which minimizes the covering radius instead.
+    FacilityLocationSampling : Representative samples by a soft coverage.
 
     Notes
     -----

@@ -79,9 +79,9 @@ class TypiClust(BaseRepresentationStrategy):
 
     See Also
     --------
-    ProbCover : the same authors' covering strategy for low budgets.
-    KMeansSampling : nearest samples to k-means centers of the pool alone.
-    FacilityLocationSampling : representative samples, without a labeled set.
+    ProbCover : The same authors' covering strategy for low budgets.
+    KMeansSampling : Nearest samples to k-means centers of the pool alone.
+    FacilityLocationSampling : Representative samples, without a labeled set.
 
     Notes
     -----
