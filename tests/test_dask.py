@@ -77,17 +77,17 @@ def test_dask_cluster_gives_the_serial_picks(client, data):
 
 def test_chunks_really_run_as_joblib_tasks(data, monkeypatch):
     """Chunk sizes are whole net batches, and each chunk is one task."""
-    import skal.embeddings as embeddings
+    from skal.embeddings import _passes
 
     net, pool = data
     sizes = []
-    original = embeddings._chunk_task
+    original = _passes._chunk_task
 
     def spy(function, estimator, X, args):
         sizes.append(len(X))
         return original(function, estimator, X, args)
 
-    monkeypatch.setattr(embeddings, "_chunk_task", spy)
+    monkeypatch.setattr(_passes, "_chunk_task", spy)
     expected = BADGE(net, prefit=True, random_state=0).query(pool, 30)
     with skal.config_context(pool_chunk_size=150):  # net batch_size 64 -> 192
         got = BADGE(net, prefit=True, random_state=0).query(pool, 30)
