@@ -4,6 +4,7 @@ from numbers import Integral, Real
 from typing import NamedTuple
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from ..base import _SHARED_PARAMS_DOC, BaseEmbeddingStrategy
 from ..embeddings import check_predict_proba, gradient_embedding
@@ -90,9 +91,9 @@ def _gains(Q, R, sign):
 class _FisherGreedy(BaseRanking):
     """Forward greedy over candidates, backward elimination of its picks, then by score.
 
-    ``A`` is the inverse of the current information matrix, ``B = A Σ A``;
-    ``Q_i = V_i A V_iᵀ`` and ``R_i = V_i B V_iᵀ`` are kept for every candidate
-    and updated with Woodbury's identity after each pick or removal.
+    ``A`` is the inverse of the current information matrix; ``Q_i = V_i A V_iᵀ``
+    and ``R_i = V_i A Σ A V_iᵀ`` are kept for every candidate and updated with
+    Woodbury's identity after each pick or removal.
     """
 
     def __init__(self, g, W, scores, A, Sigma, n_forward):
@@ -107,31 +108,34 @@ class _FisherGreedy(BaseRanking):
 
     def _update(self, s, sign, keep):
         """Add (sign=+1) or remove (sign=−1) candidate ``s``; update ``keep``'s Q, R."""
-        A, B = self._A, self._B
-        g_s, W_s = self._g[s:s + 1], self._W[s:s + 1]
-        C = W_s.shape[1]
-        VA = _apply(g_s, W_s, A)[0]  # V_s A (C × P); A is symmetric
-        VB = _apply(g_s, W_s, B)[0]
-        a, z = VA.T, VB.T  # A V_sᵀ, B V_sᵀ
+        A, Sigma = self._A, self._Sigma
+        C = self._W.shape[1]
+        a = _apply(self._g[s:s + 1], self._W[s:s + 1], A)[0].T  # A V_sᵀ (A symmetric)
+        Sa = Sigma @ a
+        z = A @ Sa  # A Σ A V_sᵀ
+        S = a.T @ Sa
         K = np.linalg.inv(np.eye(C) + sign * self._Q[s])
         K = (K + K.T) / 2
-        S = a.T @ self._Sigma @ a
         u = _apply(self._g[keep], self._W[keep], a)  # V_i A V_sᵀ
-        w = _apply(self._g[keep], self._W[keep], z)  # V_i B V_sᵀ
-        uK = u @ K
-        self._Q[keep] -= sign * uK @ np.swapaxes(u, 1, 2)
+        w = _apply(self._g[keep], self._W[keep], z)  # V_i A Σ A V_sᵀ
+        uK = (u.reshape(-1, C) @ K).reshape(u.shape)
+        uKt = np.swapaxes(uK, 1, 2)
+        self._Q[keep] -= sign * (u @ uKt)
         cross = uK @ np.swapaxes(w, 1, 2)
-        self._R[keep] += (-sign * (cross + np.swapaxes(cross, 1, 2))
-                          + uK @ S @ K @ np.swapaxes(u, 1, 2))
-        aK = a @ K
-        self._B = B - sign * (aK @ z.T + z @ aK.T) + aK @ S @ aK.T
-        self._A = A - sign * aK @ a.T
+        uKS = (uK.reshape(-1, C) @ S).reshape(u.shape)
+        self._R[keep] += -sign * (cross + np.swapaxes(cross, 1, 2)) + uKS @ uKt
+        self._A = A - sign * ((a @ K) @ a.T)
 
     def _compute_block(self):
+        with threadpool_limits(limits=1, user_api="blas"):  # see _BAITRanking
+            self._greedy()
+
+    def _greedy(self):
         n = len(self._g)
-        self._B = self._A @ self._Sigma @ self._A
+        B = self._A @ self._Sigma @ self._A
         self._Q = _sandwich(self._g, self._W, self._A)
-        self._R = _sandwich(self._g, self._W, self._B)
+        self._R = _sandwich(self._g, self._W, B)
+        del B
         available = np.ones(n, dtype=bool)
         picks = []
         for _ in range(min(self._n_forward, n)):
@@ -152,12 +156,11 @@ class _FisherGreedy(BaseRanking):
             if chosen:
                 self._update(s, -1.0, np.asarray(chosen))
         self._block = np.asarray(removed[::-1], dtype=np.intp)
-        self._forward = np.asarray(picks, dtype=np.intp)
         self._at = 0
         rest = np.flatnonzero(available)
         self._rest = rest
         self._rest_ranking = ScoreRanking(self._scores[rest])
-        del self._Q, self._R, self._B  # the block is all they were for
+        del self._Q, self._R  # the block is all they were for
 
     def _take(self, k):
         if self._block is None:
@@ -185,6 +188,13 @@ class _BAITRanking(CandidateRanking):
     """The forward-backward block over the candidates, then the rest by Fisher trace."""
 
     def __init__(self, points, labeled, *, n_candidates, n_forward, n_components, alpha):
+        # BLAS runs on one thread: the greedy steps are chains of small products,
+        # where threads mostly wait on each other, and on a busy machine even the
+        # large ones ran 4 times faster so (as scikit-learn's k-means limits them)
+        with threadpool_limits(limits=1, user_api="blas"):
+            self._prepare(points, labeled, n_candidates, n_forward, n_components, alpha)
+
+    def _prepare(self, points, labeled, n_candidates, n_forward, n_components, alpha):
         self._n_forward = n_forward
         h = points.h
         n_hidden = h.shape[1]
@@ -325,9 +335,11 @@ class BAIT(BaseEmbeddingStrategy):
     same over the labeled set), ``O(P³)`` to invert ``F(L)``,
     ``O(N r² C²)`` to start the greedy, and per step of either pass
     ``O(P² C + N (r C² + C³))`` with Woodbury's identity (``V_x`` is
-    ``hᵀ ⊗ W_x``, applied in that factored form, never built). With the
-    defaults, on a 60,000-image MNIST pool and a 784-256-10 MLP, about 2 to
-    3 times entropy sampling (see :doc:`/benchmarks`, case D).
+    ``hᵀ ⊗ W_x``, applied in that factored form, never built); the
+    selection runs on one BLAS thread (its products are small and sequential;
+    on a busy machine more threads made it slower). On a 60,000-image MNIST
+    pool and a 784-256-10 MLP, with the defaults, see :doc:`/benchmarks`
+    (case D) for its time relative to entropy sampling.
 
     ``lazy_rank(X).add(X_new)``: before the first pick, a new sample joins
     the greedy candidates if its Fisher trace is above the lowest candidate
