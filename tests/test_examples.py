@@ -134,6 +134,27 @@ def test_redundancy_mnist(data_home, tmp_path):
     assert png.read_bytes()[:4] == PNG
 
 
+def test_low_budget_mnist(data_home, tmp_path):
+    require(data_home, *MNIST)
+    results = example_main("low_budget_mnist.py")(["--quick", "--output", str(tmp_path)])
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert saved["n_labeled"] == [10, 20, 30]
+    names = ["RandomSampling", "MarginSampling", "BADGE", "TypiClust", "ProbCover",
+             "TypiClust>Margin@20"]
+    assert saved["penalty"]["names"] == names
+    for name in names:
+        row = saved[name]
+        assert len(row["mean"]) == 3 and all(0.0 <= m <= 1.0 for m in row["mean"])
+        assert row["labeling_efficiency"] > 0
+    # the random first set is the same for every strategy that starts from one
+    for name in ("MarginSampling", "BADGE"):
+        assert saved[name]["gap_to_random"][0] == 0.0
+    # the switch's first set is TypiClust's
+    assert saved["TypiClust>Margin@20"]["mean"][0] == saved["TypiClust"]["mean"][0]
+    assert results["settings"]["trials"] == 2
+    assert (tmp_path / "accuracy_vs_labels.png").read_bytes()[:4] == PNG
+
+
 def test_reproduce_badge_mnist(data_home, tmp_path):
     require(data_home, *MNIST)
     comparison = example_main("reproduce_badge_mnist.py")(
