@@ -116,8 +116,8 @@ class VAAL(BaseStrategy):
 
     See Also
     --------
-    CoreSet : diversity in the classifier's own embedding.
-    RandomSampling : what VAAL does without a labeled set.
+    CoreSet : Diversity in the classifier's own embedding.
+    RandomSampling : What VAAL does without a labeled set.
 
     Notes
     -----
