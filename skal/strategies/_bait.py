@@ -287,7 +287,7 @@ class BAIT(BaseEmbeddingStrategy):
         ``F(S) = λ I + (Σ_{x ∈ L} I(x) + Σ_{x ∈ S} I(x)) / |L|``.
 
     layer : str, default=None
-        skorch nets only: the name (as in ``net.module_.named_modules()``) of
+        For skorch nets only: the name (as in ``net.module_.named_modules()``) of
         the final ``torch.nn.Linear`` layer. ``None`` finds it with forward
         hooks.
 
@@ -305,8 +305,8 @@ class BAIT(BaseEmbeddingStrategy):
 
     See Also
     --------
-    BADGE : the gradient of the predicted label only, with k-means++ seeding.
-    skal.embeddings.gradient_embedding : the factors ``h`` and ``p − e``.
+    BADGE : The gradient of the predicted label only, with k-means++ seeding.
+    skal.embeddings.gradient_embedding : The factors ``h`` and ``p − e``.
 
     Notes
     -----

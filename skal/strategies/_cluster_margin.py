@@ -187,14 +187,14 @@ class ClusterMargin(BaseEmbeddingStrategy):
         ``O(m²)`` memory and time in ``m = max_cluster_samples``.
 
     distance_threshold : float, default=None
-        ε: clusters whose average-linkage distance is at least ε are not
+        The threshold ε: clusters whose average-linkage distance is at least ε are not
         merged (scikit-learn's ``AgglomerativeClustering``). ``None`` takes
         the mean, over the clustered samples, of the distance to their
         nearest neighbour among them that is not an exact duplicate: samples
         closer than a typical neighbour (duplicates included) share a cluster.
 
     layer : str, default=None
-        skorch nets only: the name of the layer whose *input* is the
+        For skorch nets only: the name of the layer whose *input* is the
         embedding. ``None`` means the last ``torch.nn.Linear`` called in the
         forward pass (the penultimate activations).
 
@@ -212,8 +212,8 @@ class ClusterMargin(BaseEmbeddingStrategy):
 
     See Also
     --------
-    MarginSampling : the same candidates, without the clusters.
-    BADGE : uncertainty and diversity at once, for smaller batches.
+    MarginSampling : The same candidates, without the clusters.
+    BADGE : Uncertainty and diversity at once, for smaller batches.
 
     Notes
     -----
