@@ -36,6 +36,7 @@ __all__ = [
     "BaseEmbeddingStrategy",
     "BaseMetaStrategy",
     "BasePrefilter",
+    "BaseRepresentationStrategy",
     "BaseScoreStrategy",
     "BaseSeedStrategy",
     "BaseStrategy",
@@ -675,9 +676,10 @@ class _StrategyRanking(BaseRanking):
 
 
 # The bases of families whose machinery lives with them (attacks, MC dropout,
-# seed sets, prefilters) are defined in their modules; they are listed here so
+# seed sets, representations, prefilters) are defined in their modules; they are listed here so
 # that every base class has one home. Imported last: they build on the above.
 from .strategies._adversarial import BaseAdversarial  # noqa: E402
 from .strategies._bald import BaseBALD  # noqa: E402
+from .strategies._representation import BaseRepresentationStrategy  # noqa: E402
 from .strategies._seed import BaseSeedStrategy  # noqa: E402
 from .strategies._two_stage import BasePrefilter  # noqa: E402

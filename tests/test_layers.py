@@ -31,6 +31,7 @@ LAYERS = [
 ALLOWED = {
     ("skal.base", "skal.strategies._adversarial"),
     ("skal.base", "skal.strategies._bald"),
+    ("skal.base", "skal.strategies._representation"),
     ("skal.base", "skal.strategies._seed"),
     ("skal.base", "skal.strategies._two_stage"),
 }
