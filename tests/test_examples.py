@@ -155,6 +155,32 @@ def test_low_budget_mnist(data_home, tmp_path):
     assert (tmp_path / "accuracy_vs_labels.png").read_bytes()[:4] == PNG
 
 
+def test_large_batch_mnist(data_home, tmp_path):
+    require(data_home, *MNIST)
+    results = example_main("large_batch_mnist.py")(["--quick", "--output", str(tmp_path)])
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert saved["n_labeled"] == [100, 200, 300]
+    names = ["RandomSampling", "MarginSampling", "BADGE", "ClusterMargin(m=1000)",
+             "ClusterMargin(m=200)"]
+    assert saved["names"] == names
+    assert saved["settings"]["n_margin"] == 1000  # 10 x the batch
+    assert saved["settings"]["pool_size"] == 2000 and saved["settings"]["trials"] == 1
+    for name in names:
+        row = saved[name]
+        assert row["n_failed_trials"] == 0
+        assert len(row["accuracy_mean"]) == 3
+        assert all(0.0 <= m <= 1.0 for m in row["accuracy_mean"])
+        assert len(row["query_seconds_mean"]) == 2  # rounds 1 and 2
+        assert all(t >= 0 for t in row["query_seconds_mean"])
+        assert row["labeling_efficiency"] > 0
+        # every strategy starts from the same random first set
+        assert row["accuracy_mean"][0] == saved["RandomSampling"]["accuracy_mean"][0]
+    assert saved["RandomSampling"]["labeling_efficiency"] == 1.0
+    assert results["settings"] == saved["settings"]
+    for png in ("accuracy_and_selection_time.png", "learning_curves.png"):
+        assert (tmp_path / png).read_bytes()[:4] == PNG
+
+
 def test_reproduce_badge_mnist(data_home, tmp_path):
     require(data_home, *MNIST)
     comparison = example_main("reproduce_badge_mnist.py")(
