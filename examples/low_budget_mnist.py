@@ -6,16 +6,19 @@ strategies are known to do worse than random. This compares, on a MNIST pool,
 with a 784-256-10 skorch MLP trained from scratch every round:
 
 - random sampling, margin sampling and BADGE, from a random first set;
-- TypiClust and ProbCover, which also choose the first 10 labels
-  (``initial_strategy``: no label is needed);
+- TypiClust, which also chooses the first 10 labels (``initial_strategy``: no
+  label is needed);
+- ProbCover, from the random first set: in this representation its first
+  picks without labels are nearly all 1s (the densest digit: the largest
+  δ-balls are there), and a first set of one class cannot train a classifier;
 - the budget switch of the TCM pattern: TypiClust until ``--switch-at``
   labels, then margin sampling.
 
 Labels go from 10 to 100 in steps of 10, over ``--trials`` trials (trial ``k``
 has the same seed, hence the same random first set, for every strategy).
 TypiClust and ProbCover compare samples in a fixed representation: a 50-component
-PCA fitted on the pool's pixels (unlabeled data; the papers use self-supervised
-features, SimCLR, which skal does not train). We report the accuracy at each
+PCA fitted on the pool's pixels, L2-normalized (unlabeled data; the papers use
+L2-normalized self-supervised features, SimCLR, which skal does not train). We report the accuracy at each
 label count, the gap to random at 10-30 labels, the labeling efficiency against
 random and the penalty matrix.
 
@@ -37,6 +40,8 @@ import torch
 from sklearn.base import clone
 from sklearn.decomposition import PCA
 from sklearn.frozen import FrozenEstimator
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import Normalizer
 
 from skal import (
     BADGE,
@@ -62,7 +67,7 @@ def configurations(representation, batch_size, switch_at):
         "MarginSampling": (MarginSampling(), None),
         "BADGE": (BADGE(), None),
         "TypiClust": (typiclust, clone(typiclust)),
-        "ProbCover": (probcover, clone(probcover)),
+        "ProbCover": (probcover, None),
         f"TypiClust>Margin@{switch_at}": (
             SwitchingStrategy(clone(typiclust), MarginSampling(), switch_at=switch_at),
             clone(typiclust),
@@ -105,7 +110,9 @@ def main(argv=None):
     y_test = y_test[: args.test_size]
     # frozen: ActiveLearner clones its strategies each trial, and a clone of a
     # fitted PCA would be an unfitted one; a FrozenEstimator is cloned as it is
-    representation = FrozenEstimator(PCA(n_components=50, random_state=0).fit(X))
+    representation = FrozenEstimator(
+        make_pipeline(PCA(n_components=50, random_state=0), Normalizer()).fit(X)
+    )
 
     net = make_skorch_classifier(784, 10, hidden_units=256, max_epochs=args.epochs,
                                  optimizer=torch.optim.Adam, lr=1e-3, batch_size=32,
