@@ -153,9 +153,9 @@ class StochasticBatch(BaseMetaStrategy):
 
     See Also
     --------
-    EntropySampling : the usual strategy to wrap (``mode="power"``,
+    EntropySampling : The usual strategy to wrap (``mode="power"``,
         ``beta=1``: the paper's PowerEntropy).
-    BADGE : diversity by k-means++ seeding on gradient embeddings.
+    BADGE : Diversity by k-means++ seeding on gradient embeddings.
 
     Notes
     -----
@@ -220,10 +220,10 @@ class StochasticBatch(BaseMetaStrategy):
         self,
         strategy,
         *,
-        mode="power",
-        beta=1.0,
         estimator=None,
         prefit=False,
+        mode="power",
+        beta=1.0,
         random_state=None,
     ):
         super().__init__(

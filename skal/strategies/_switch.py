@@ -77,9 +77,10 @@ class SwitchingStrategy(BaseStrategy):
 
     See Also
     --------
-    DispersionSampling, FacilityLocationSampling : strategies for the first
-        labels, with no classifier.
-    MarginSampling, BADGE : strategies for the later rounds.
+    DispersionSampling : Samples far apart, with no classifier (a ``first``).
+    FacilityLocationSampling : Samples that represent the pool (a ``first``).
+    MarginSampling : Uncertainty, once the model is worth asking (a ``then``).
+    BADGE : Uncertainty and diversity together (a ``then``).
 
     Notes
     -----
