@@ -57,6 +57,9 @@ def strategy_aliases():
     return dict(sorted(aliases.items()))
 
 
+_STOCHASTIC_MODES = ("power", "softmax", "softrank")
+
+
 def resolve_strategy(name):
     """A strategy instance from a class name or a short alias.
 
@@ -69,7 +72,11 @@ def resolve_strategy(name):
         switch is written ``"FIRST>THEN@N"``: ``"random>badge@50"`` is
         ``SwitchingStrategy(RandomSampling(), BADGE(), switch_at=50)``
         (random sampling while fewer than 50 samples are labeled, then
-        BADGE), and ``"random>margin@20>badge@100"`` switches twice.
+        BADGE), and ``"random>margin@20>badge@100"`` switches twice. A
+        stochastic batch over a score-based strategy is written
+        ``"MODE-NAME"`` with MODE one of ``power``, ``softmax``, ``softrank``:
+        ``"power-entropy"`` is ``StochasticBatch(EntropySampling(),
+        mode="power")``.
 
     Returns
     -------
@@ -85,6 +92,8 @@ def resolve_strategy(name):
     EntropySampling()
     >>> resolve_strategy("random>badge@50")
     SwitchingStrategy(first=RandomSampling(), switch_at=50, then=BADGE())
+    >>> resolve_strategy("power-entropy")
+    StochasticBatch(strategy=EntropySampling())
     """
     from .strategies import all_strategies
 
@@ -92,6 +101,20 @@ def resolve_strategy(name):
         from .strategies._switch import _parse_switch
 
         return _parse_switch(name, resolve_strategy)
+    if isinstance(name, str):
+        mode, _, inner = name.partition("-")
+        if mode.lower() in _STOCHASTIC_MODES and inner:
+            from .base import BaseScoreStrategy
+            from .strategies import StochasticBatch
+
+            strategy = resolve_strategy(inner)
+            if not isinstance(strategy, BaseScoreStrategy):
+                raise ValueError(
+                    f"{name!r}: a stochastic batch draws by a score per sample, but "
+                    f"{type(strategy).__name__} ranks otherwise. Use a score-based "
+                    "strategy, e.g. 'power-entropy', 'softmax-margin' or 'softrank-random'."
+                )
+            return StochasticBatch(strategy, mode=mode.lower())
     classes = dict(all_strategies())
     aliases = strategy_aliases()
     key = aliases.get(name.lower(), name) if isinstance(name, str) else name

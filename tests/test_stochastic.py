@@ -220,3 +220,21 @@ def test_clones_pickles_and_runs_in_active_learner(digits):
     fitted = learner.strategy_
     restored = pickle.loads(pickle.dumps(fitted))
     np.testing.assert_array_equal(restored.rank(X), fitted.rank(X))
+
+
+def test_resolve_strategy_names_a_stochastic_batch():
+    # the command line and compare_strategies name it MODE-NAME
+    from skal import EntropySampling, LeastConfidence, StochasticBatch
+    from skal.model_selection import resolve_strategy
+
+    power = resolve_strategy("power-entropy")
+    assert isinstance(power, StochasticBatch) and power.mode == "power"
+    assert isinstance(power.strategy, EntropySampling)
+    soft = resolve_strategy("softrank-least-confidence")
+    assert soft.mode == "softrank" and isinstance(soft.strategy, LeastConfidence)
+    switch = resolve_strategy("random>power-margin@30")
+    assert isinstance(switch.then, StochasticBatch) and switch.switch_at == 30
+    with pytest.raises(ValueError, match="'power-badge'.*BADGE ranks otherwise"):
+        resolve_strategy("power-badge")
+    with pytest.raises(ValueError, match="Unknown strategy 'nothing'"):
+        resolve_strategy("power-nothing")
