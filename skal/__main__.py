@@ -326,7 +326,8 @@ def _parser():
     compare.add_argument("--strategies", nargs="+", default=["random", "entropy", "badge"],
                          help="class names or short names: "
                          f"{' '.join(strategy_aliases())}; or FIRST>THEN@N to switch "
-                         "strategy at N labels, e.g. 'random>badge@50' "
+                         "strategy at N labels, e.g. 'random>badge@50'; or MODE-NAME "
+                         "for a stochastic batch, e.g. 'power-entropy' "
                          "(default: random entropy badge)")
     compare.add_argument("--model", choices=("mlp", "logreg"), default="mlp",
                          help="skorch MLP or LogisticRegression (default: mlp)")
