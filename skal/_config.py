@@ -23,10 +23,18 @@ def _config():
 def get_config():
     """The current values of skal's configuration.
 
+    The values are those of the calling thread: set by :func:`set_config` or
+    within a :func:`config_context` block, the defaults otherwise.
+
     Returns
     -------
     config : dict
         Keys are the parameter names of :func:`set_config`.
+
+    See Also
+    --------
+    set_config : Set the configuration for this thread.
+    config_context : Set the configuration within a ``with`` block.
 
     Examples
     --------
@@ -39,6 +47,9 @@ def get_config():
 
 def set_config(pool_chunk_size=None):
     """Set skal's configuration for this thread.
+
+    The setting lasts until it is set again; other threads keep their own.
+    Use :func:`config_context` to change it for a block of code only.
 
     Parameters
     ----------
@@ -63,6 +74,11 @@ def set_config(pool_chunk_size=None):
         ``ImageFolder``). What comes back: the chunk's probabilities and
         embeddings (for BADGE, its ``(H + 1) + C`` factors per sample).
 
+    See Also
+    --------
+    config_context : Set the configuration within a ``with`` block.
+    get_config : The current values.
+
     Examples
     --------
     >>> import skal
@@ -84,10 +100,22 @@ def set_config(pool_chunk_size=None):
 def config_context(*, pool_chunk_size=None):
     """Set skal's configuration within a ``with`` block.
 
+    The previous configuration is restored when the block exits, even on an
+    error, as with :func:`sklearn.config_context`.
+
     Parameters
     ----------
     pool_chunk_size : int, default=None
         See :func:`set_config`.
+
+    Yields
+    ------
+    None.
+
+    See Also
+    --------
+    set_config : Set the configuration for this thread, until set again.
+    get_config : The current values.
 
     Examples
     --------

@@ -27,6 +27,9 @@ def _proba(proba, ndim=2, what="proba", shape="(n_samples, n_classes)"):
 def least_confidence_score(proba):
     """One minus the probability of the most likely class: ``1 − max_c p(c | x)``.
 
+    It looks at the top class only: two distributions with the same maximum
+    get the same score, however the rest of the mass is spread.
+
     Parameters
     ----------
     proba : array-like of shape (n_samples, n_classes)
@@ -36,6 +39,11 @@ def least_confidence_score(proba):
     -------
     scores : ndarray of shape (n_samples,)
         Higher means more uncertain; in ``[0, 1 − 1/n_classes]``.
+
+    See Also
+    --------
+    skal.LeastConfidence : The strategy that ranks a pool by this score.
+    margin_score : The gap between the two most likely classes instead.
 
     Examples
     --------
@@ -66,6 +74,11 @@ def margin_score(proba):
     ------
     EmbeddingError
         If there are fewer than two classes.
+
+    See Also
+    --------
+    skal.MarginSampling : The strategy that ranks a pool by this score.
+    least_confidence_score : The most likely class alone.
 
     Examples
     --------
@@ -98,6 +111,11 @@ def entropy_score(proba):
     scores : ndarray of shape (n_samples,)
         Higher means more uncertain; in ``[0, log n_classes]``.
 
+    See Also
+    --------
+    skal.EntropySampling : The strategy that ranks a pool by this score.
+    bald_score : The part of this entropy due to the model's weights.
+
     Examples
     --------
     >>> import numpy as np
@@ -129,6 +147,11 @@ def bald_score(mc_proba):
     scores : ndarray of shape (n_samples,)
         Higher means more uncertain; float64, at least 0 and at most
         ``log n_classes``.
+
+    See Also
+    --------
+    skal.BALD : The strategy that ranks a pool by this score, with MC dropout.
+    entropy_score : The total uncertainty of one deterministic pass.
 
     Examples
     --------

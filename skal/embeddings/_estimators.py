@@ -116,6 +116,10 @@ def _reads_as_given(X, kind, estimator):
 def check_predict_proba(estimator, purpose="this strategy"):
     """Raise a clear error unless ``estimator`` has ``predict_proba``.
 
+    Strategies call it before fitting, so that a classifier without
+    probabilities fails at once, with a message that says how to get them,
+    rather than after an expensive fit.
+
     Parameters
     ----------
     estimator : estimator object
@@ -127,6 +131,11 @@ def check_predict_proba(estimator, purpose="this strategy"):
     ------
     EmbeddingError
         If ``estimator`` has no ``predict_proba``; the message says how to get one.
+
+    See Also
+    --------
+    check_embedding : The same check for strategies that need an embedding.
+    predict_proba : The batched probabilities the strategies then compute.
 
     Examples
     --------
@@ -166,6 +175,11 @@ def check_embedding(estimator, purpose="this strategy"):
     ------
     EmbeddingError
         If ``estimator`` provides no embedding; the message names those that do.
+
+    See Also
+    --------
+    check_predict_proba : The same check for strategies that need probabilities.
+    penultimate_embedding : The embedding this check promises.
 
     Examples
     --------

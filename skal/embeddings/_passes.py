@@ -194,6 +194,10 @@ def _proba_pass(estimator, X):
 def predict_proba(estimator, X, *, purpose="this strategy"):
     """Class probabilities of a fitted classifier, as a float64 array.
 
+    Unlike calling ``estimator.predict_proba`` directly, a large pool is split
+    into chunks when :func:`skal.set_config` sets ``pool_chunk_size``, and a
+    wrong shape or a non-finite probability raises a clear error.
+
     Parameters
     ----------
     estimator : fitted classifier
@@ -209,11 +213,18 @@ def predict_proba(estimator, X, *, purpose="this strategy"):
     Returns
     -------
     proba : ndarray of shape (n_samples, n_classes)
+        The probability of each class (columns in the order of
+        ``estimator.classes_``) for each sample.
 
     Raises
     ------
     EmbeddingError
         If ``estimator`` has no ``predict_proba``.
+
+    See Also
+    --------
+    check_predict_proba : The check made first, without computing anything.
+    skal.uncertainty.entropy_score : A score computed from these probabilities.
 
     Examples
     --------

@@ -174,6 +174,10 @@ def _embedding_pass(estimator, X, layer, need_proba, append_bias):
 def penultimate_embedding(estimator, X, *, layer=None):
     """Penultimate-layer embedding of a pool under a fitted classifier.
 
+    The embedding is what the classifier's last layer sees: the features a
+    representation strategy (:class:`~skal.CoreSet`, :class:`~skal.KMeansSampling`,
+    :class:`~skal.TypiClust`...) measures distances in.
+
     Parameters
     ----------
     estimator : fitted classifier
@@ -184,20 +188,26 @@ def penultimate_embedding(estimator, X, *, layer=None):
     X : array-like of shape (n_samples, ...)
         The pool.
     layer : str, default=None
-        skorch nets only: the name (as in ``net.module_.named_modules()``) of
+        For skorch nets only: the name (as in ``net.module_.named_modules()``) of
         the layer whose *input* is the embedding. ``None`` means the last
         ``torch.nn.Linear`` called in the forward pass.
 
     Returns
     -------
     embedding : ndarray of shape (n_samples, n_hidden)
-        float32 for skorch nets (what the network computes, gathered into one
-        preallocated array), float64 for scikit-learn models.
+        The embedding, one row per sample: float32 for skorch nets (what the
+        network computes, gathered into one preallocated array), float64 for
+        scikit-learn models.
 
     Raises
     ------
     EmbeddingError
         If the estimator has no embedding (e.g. ``RandomForestClassifier``).
+
+    See Also
+    --------
+    gradient_embedding : BADGE's embedding, built on this one.
+    check_embedding : Check that an estimator has an embedding, before fitting.
 
     Examples
     --------
@@ -258,6 +268,11 @@ def gradient_embedding(estimator, X, *, layer=None, return_factors=False):
         ``return_factors=False``.
     h, e : ndarrays of shapes (n_samples, n_hidden + bias) and (n_samples, n_classes)
         Only if ``return_factors=True``.
+
+    See Also
+    --------
+    penultimate_embedding : The factor ``h``, without the bias column.
+    skal.BADGE : The strategy that seeds k-means++ on this embedding.
 
     Examples
     --------
