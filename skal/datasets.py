@@ -46,6 +46,9 @@ _SOURCES = {
 def get_data_home(data_home=None):
     """The folder skal reads dataset files from.
 
+    skal never downloads: the loaders of this module read the files found
+    under this folder, and say where to get them when they are missing.
+
     Parameters
     ----------
     data_home : str or path-like, default=None
@@ -54,6 +57,12 @@ def get_data_home(data_home=None):
     Returns
     -------
     path : pathlib.Path
+        The folder, with ``~`` expanded. It may not exist.
+
+    See Also
+    --------
+    load_mnist : Read MNIST from ``<data_home>/MNIST/raw``.
+    sklearn.datasets.get_data_home : The scikit-learn counterpart.
 
     Examples
     --------
@@ -102,6 +111,10 @@ def _load_idx_pair(name, data_home, train):
 def load_mnist(*, data_home=None, train=True):
     """MNIST images (uint8, 28×28) and labels from the standard IDX files.
 
+    The files are those torchvision downloads (``train-images-idx3-ubyte``
+    and so on, optionally gzipped); they are read as they are, without
+    torchvision.
+
     Parameters
     ----------
     data_home : str or path-like, default=None
@@ -112,12 +125,19 @@ def load_mnist(*, data_home=None, train=True):
     Returns
     -------
     X : ndarray of shape (n_samples, 28, 28), dtype uint8
+        The images, pixel values in ``[0, 255]``.
     y : ndarray of shape (n_samples,), dtype int64
+        The digits, 0 to 9.
 
     Raises
     ------
     FileNotFoundError
         Naming the paths looked at and where to get the files.
+
+    See Also
+    --------
+    load_fashion_mnist : The same format, with images of clothes.
+    sklearn.datasets.load_digits : Small 8×8 digits, bundled with scikit-learn.
 
     Examples
     --------
@@ -134,6 +154,9 @@ def load_mnist(*, data_home=None, train=True):
 def load_fashion_mnist(*, data_home=None, train=True):
     """Fashion-MNIST images (uint8, 28×28) and labels from the standard IDX files.
 
+    A drop-in replacement for MNIST (same shapes, ten classes) that is harder
+    to classify; the files are read as :func:`load_mnist` reads MNIST's.
+
     Parameters
     ----------
     data_home : str or path-like, default=None
@@ -145,7 +168,27 @@ def load_fashion_mnist(*, data_home=None, train=True):
     Returns
     -------
     X : ndarray of shape (n_samples, 28, 28), dtype uint8
+        The images, pixel values in ``[0, 255]``.
     y : ndarray of shape (n_samples,), dtype int64
+        The classes, 0 (T-shirt/top) to 9 (ankle boot).
+
+    Raises
+    ------
+    FileNotFoundError
+        Naming the paths looked at and where to get the files.
+
+    See Also
+    --------
+    load_mnist : The handwritten digits in the same format.
+
+    Examples
+    --------
+    >>> from skal.datasets import load_fashion_mnist
+    >>> load_fashion_mnist(data_home="/nonexistent")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: FashionMNIST files not found. skal looked for:
+    ...
     """
     return _load_idx_pair("FashionMNIST", data_home, train)
 
@@ -170,7 +213,28 @@ def load_cifar10(*, data_home=None, train=True):
     Returns
     -------
     X : ndarray of shape (n_samples, 32, 32, 3), dtype uint8
+        The images, channels last, pixel values in ``[0, 255]``.
     y : ndarray of shape (n_samples,), dtype int64
+        The classes, 0 (airplane) to 9 (truck).
+
+    Raises
+    ------
+    FileNotFoundError
+        Naming the paths looked at and where to get the files.
+
+    See Also
+    --------
+    AugmentingCollate : Augment the training images of a skorch net.
+    load_mnist : Grayscale digits, an easier benchmark.
+
+    Examples
+    --------
+    >>> from skal.datasets import load_cifar10
+    >>> load_cifar10(data_home="/nonexistent", train=False)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: CIFAR10 files not found. skal looked for:
+    ...
     """
     home = get_data_home(data_home)
     split = "train" if train else "test"
@@ -228,9 +292,16 @@ def make_redundant(X, y, *, n_unique, n_redundant, factor, random_state=None):
     Returns
     -------
     X_pool : ndarray of shape (n_unique + factor * n_redundant, ...)
-    y_pool : ndarray
+        The pool, shuffled.
+    y_pool : ndarray of shape (n_unique + factor * n_redundant,)
+        Its labels.
     source : ndarray of int
         Row of ``X`` each pool row comes from (duplicates share a source).
+
+    See Also
+    --------
+    skal.DispersionSampling : Farthest-first picks: duplicates of a pick come last.
+    skal.BADGE : Diversity in gradient space, robust to duplicates.
 
     Examples
     --------
@@ -281,9 +352,14 @@ class AugmentingCollate:
     Parameters
     ----------
     *transforms : callables
-        torchvision transforms applied in order to each image tensor
+        The torchvision transforms applied in order to each image tensor
         ``(C, H, W)``, e.g. ``RandomCrop(32, padding=4)``,
         ``RandomHorizontalFlip()``.
+
+    See Also
+    --------
+    load_cifar10 : The images this is usually used with.
+    skal.toy.LeNetModule : A small convolutional module for such images.
 
     Examples
     --------
