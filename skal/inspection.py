@@ -137,6 +137,10 @@ def _pca(points, rng):
 def embedding_map(strategy, X, *, method="landmark_mds", n_landmarks=500, random_state=None):
     """Two-dimensional coordinates of the pool in the space a strategy selects in.
 
+    It shows what a strategy sees: whether its picks spread over the pool or
+    cluster in one region of its embedding, which no plot of the raw inputs
+    can tell.
+
     Parameters
     ----------
     strategy : fitted strategy
@@ -163,6 +167,13 @@ def embedding_map(strategy, X, *, method="landmark_mds", n_landmarks=500, random
     Returns
     -------
     coordinates : ndarray of shape (n_samples, 2)
+        One row per pool sample, the first column along the direction of
+        largest spread.
+
+    See Also
+    --------
+    skal.plotting.plot_embedding : Draw these coordinates with the picks.
+    picks_summary : The picks counted per class.
 
     References
     ----------
@@ -216,6 +227,11 @@ def picks_summary(strategy, X, picks, y=None):
         and ``"pool_predicted"``, the picks and the pool samples the
         estimator predicts as that class; with ``y``, ``"picked_true"`` and
         ``"pool_true"``. ``pandas.DataFrame(summary)`` gives a table.
+
+    See Also
+    --------
+    embedding_map : Where the picks lie in the strategy's space.
+    skal.plotting.plot_embedding : The picks drawn on that map.
 
     Examples
     --------

@@ -398,6 +398,11 @@ def plot_penalty_matrix(comparison, ax=None):
     ValueError
         If ``penalty`` is not of shape ``(len(names), len(names))``.
 
+    See Also
+    --------
+    skal.metrics.penalty_matrix : The matrix itself, from per-trial curves.
+    plot_learning_curves : The curves the comparison is made on.
+
     Examples
     --------
     >>> from types import SimpleNamespace
@@ -487,6 +492,11 @@ def plot_time_breakdown(comparison, ax=None):
         If ``comparison`` lacks one of the attributes above.
     ValueError
         If a strategy has no fit or query times.
+
+    See Also
+    --------
+    plot_learning_curves : What the time bought, per round.
+    save_comparison_plots : This figure and the three others, as PNG files.
 
     Examples
     --------
@@ -583,6 +593,11 @@ def save_comparison_plots(comparison, folder, *, dpi=120):
     ValueError
         If an attribute is malformed (see each ``plot_*`` function).
 
+    See Also
+    --------
+    plot_learning_curves : The first figure, drawn on given axes.
+    plot_penalty_matrix : The pairwise comparison figure.
+
     Examples
     --------
     See the example in :mod:`skal.plotting`.
@@ -658,10 +673,11 @@ def plot_embedding(
     Returns
     -------
     ax : matplotlib Axes
+        The axes drawn on.
 
     See Also
     --------
-    skal.inspection.picks_summary : the picks counted per class.
+    skal.inspection.picks_summary : The picks counted per class.
 
     Examples
     --------
