@@ -37,6 +37,11 @@ def strategy_aliases():
     aliases : dict of str to str
         Short name to class name, sorted by short name.
 
+    See Also
+    --------
+    resolve_strategy : A strategy instance from such a name.
+    skal.all_strategies : The strategy classes.
+
     Examples
     --------
     >>> from skal.model_selection import strategy_aliases
@@ -63,6 +68,9 @@ _STOCHASTIC_MODES = ("power", "softmax", "softrank")
 def resolve_strategy(name):
     """A strategy instance from a class name or a short alias.
 
+    It is how the command line and :func:`compare_strategies` read strategy
+    names, including budget-aware switches and stochastic batches.
+
     Parameters
     ----------
     name : str
@@ -82,6 +90,11 @@ def resolve_strategy(name):
     -------
     strategy : BaseStrategy
         A new instance with default parameters.
+
+    See Also
+    --------
+    strategy_aliases : The short names it accepts.
+    skal.all_strategies : The classes whose names it accepts.
 
     Examples
     --------
@@ -399,8 +412,8 @@ def active_learning_curve(
 
     See Also
     --------
-    compare_strategies : the same for several strategies, against random sampling.
-    sklearn.model_selection.learning_curve : the passive counterpart.
+    compare_strategies : The same for several strategies, against random sampling.
+    sklearn.model_selection.learning_curve : The passive counterpart.
 
     Examples
     --------
@@ -436,6 +449,30 @@ def active_learning_curve(
 
 class StrategyComparison:
     """Results of :func:`compare_strategies`.
+
+    It holds the raw curves and times of every strategy on the same trials,
+    and the comparisons computed from them at construction: labeling
+    efficiency against the baseline, area under the curves and the penalty
+    matrix. :meth:`summary` gives one row per strategy.
+
+    Parameters
+    ----------
+    names : list of str
+        Strategy names, the baseline first.
+    baseline : str
+        Name of the random-sampling baseline, one of ``names``.
+    scoring : str or callable
+        The test score; a callable is recorded as ``"score"``.
+    n_labeled : ndarray of shape (n_rounds,)
+        Labels after each round.
+    results : dict of str to dict
+        Per strategy: ``"score"``, ``"fit_time"`` and ``"query_time"``
+        arrays of shape (n_trials, n_rounds), ``"errors"`` (a list of dict),
+        and optionally ``"stop_round"`` and ``"stopped"`` (n_trials,).
+    trials : list of dict
+        Each trial's ``trial``, ``fold``, ``repeat`` and ``seed``.
+    alpha : float
+        Significance level of the penalty matrix.
 
     Attributes
     ----------
@@ -478,6 +515,30 @@ class StrategyComparison:
     stopped : dict of str to ndarray of shape (n_trials,) or None
         Whether the criterion said stop in each trial; None without
         ``stopping``.
+
+    See Also
+    --------
+    compare_strategies : The function that builds it.
+    skal.plotting.save_comparison_plots : Its figures, as PNG files.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skal.model_selection import StrategyComparison
+    >>> def result(scores):
+    ...     scores = np.asarray(scores, dtype=float)
+    ...     return {"score": scores, "fit_time": np.zeros_like(scores),
+    ...             "query_time": np.zeros_like(scores), "errors": []}
+    >>> comparison = StrategyComparison(
+    ...     ["RandomSampling", "EntropySampling"], "RandomSampling", "accuracy",
+    ...     np.array([10, 20, 30]),
+    ...     {"RandomSampling": result([[0.5, 0.6, 0.7], [0.5, 0.6, 0.7]]),
+    ...      "EntropySampling": result([[0.5, 0.7, 0.8], [0.5, 0.7, 0.8]])},
+    ...     [{"trial": 0}, {"trial": 1}], alpha=0.05)
+    >>> comparison
+    StrategyComparison(names=['RandomSampling', 'EntropySampling'], n_trials=2, n_rounds=3)
+    >>> [round(row["final_score_mean"], 2) for row in comparison.summary()]
+    [0.7, 0.8]
     """
 
     def __init__(self, names, baseline, scoring, n_labeled, results, trials, alpha):
@@ -586,7 +647,15 @@ class StrategyComparison:
         }
 
     def to_records(self):
-        """Every round of every trial of every strategy, one dict each (tidy)."""
+        """Every round of every trial of every strategy, one dict each (tidy).
+
+        Returns
+        -------
+        records : list of dict
+            One per (strategy, trial, round): ``strategy``, the trial's
+            ``trial``, ``fold``, ``repeat`` and ``seed``, ``round``,
+            ``n_labeled``, ``score``, ``fit_time`` and ``query_time``.
+        """
         records = []
         for name in self.names:
             for t, trial in enumerate(self.trials):
@@ -600,7 +669,13 @@ class StrategyComparison:
         return records
 
     def to_frame(self):
-        """:meth:`to_records` as a pandas DataFrame (needs pandas)."""
+        """:meth:`to_records` as a pandas DataFrame (needs pandas).
+
+        Returns
+        -------
+        frame : pandas.DataFrame
+            One row per record of :meth:`to_records`.
+        """
         import pandas as pd
 
         return pd.DataFrame.from_records(self.to_records())
@@ -642,16 +717,41 @@ def compare_strategies(
     strategies : list or dict
         Strategy instances or names (see :func:`resolve_strategy`), or a dict
         name → strategy. Names default to the class names.
-    X, y, X_test, y_test, cv, n_repeats, scoring, n_jobs, random_state, verbose, error_score
-        As for :func:`active_learning_curve`.
+    X, y : array-like
+        The samples and their labels, as for :func:`active_learning_curve`.
+    X_test, y_test : array-like, default=None
+        A fixed test set. If None, cross-validation folds are used.
+    cv : int, cross-validation generator or iterable, default=None
+        Folds when there is no test set; None means 5 stratified shuffled
+        folds (seeded from ``random_state``).
+    n_repeats : int, default=1
+        Runs per fold (or of the single pool), each with its own initial set.
+    scoring : str or callable, default=None
+        Test score recorded after every round; None uses the learner's
+        ``scoring`` (itself defaulting to the estimator's ``score``).
+    n_jobs : int, default=None
+        The (strategy, trial) runs run in parallel through joblib.
+    random_state : int, RandomState instance or None, default=None
+        One generator draws every trial's seed (and the default folds), so
+        every strategy sees the same trials, whatever ``n_jobs``.
     alpha : float, default=0.05
         Significance level of the penalty matrix's paired t-tests.
+    verbose : int, default=0
+        If positive, show a progress bar over the runs (tqdm).
+    error_score : "raise" or float, default=np.nan
+        A run that raises is reported with a warning and its rounds are NaN;
+        with "raise" the error propagates.
 
     Returns
     -------
     comparison : StrategyComparison
         Curves, labeling efficiency, area under the curve, penalty matrix and
         times; ``summary()`` gives one row per strategy.
+
+    See Also
+    --------
+    active_learning_curve : The curves of one learner, without a baseline.
+    skal.plotting.save_comparison_plots : The comparison's figures as PNG files.
 
     References
     ----------
