@@ -191,7 +191,7 @@ def labels_to_reach(n_labeled, scores, target):
 
     See Also
     --------
-    labeling_efficiency : the ratio of this number for random sampling and
+    labeling_efficiency : The ratio of this number for random sampling and
         for a strategy.
 
     Examples
@@ -266,8 +266,8 @@ def labeling_efficiency(
 
     See Also
     --------
-    labeling_efficiency_curve : the efficiency over a range of targets.
-    labels_to_reach : the number of labels for one curve.
+    labeling_efficiency_curve : The efficiency over a range of targets.
+    labels_to_reach : The number of labels for one curve.
 
     References
     ----------
@@ -345,7 +345,7 @@ def labeling_efficiency_curve(
 
     See Also
     --------
-    labeling_efficiency : the efficiency at one target.
+    labeling_efficiency : The efficiency at one target.
 
     Examples
     --------
@@ -421,7 +421,7 @@ def area_under_learning_curve(n_labeled, scores, *, normalize=True):
 
     See Also
     --------
-    make_learning_curve_scorer : this area as a ``GridSearchCV`` scorer.
+    make_learning_curve_scorer : This area as a ``GridSearchCV`` scorer.
 
     Examples
     --------
@@ -491,6 +491,11 @@ def penalty_matrix(scores, *, alpha=0.05):
     .. [2] N. Beck, D. Sivasubramanian, A. Dani, G. Ramakrishnan and R. Iyer,
        "Effective Evaluation of Deep Active Learning on Image Classification
        Tasks", arXiv:2106.15324, 2021.
+
+    See Also
+    --------
+    skal.plotting.plot_penalty_matrix : The matrix drawn as a heatmap.
+    labeling_efficiency : A summary of one strategy against one baseline.
 
     Examples
     --------
@@ -698,7 +703,7 @@ def make_learning_curve_scorer(metric="aulc", scoring=None):
 
     See Also
     --------
-    area_under_learning_curve : the ``"aulc"`` summary.
+    area_under_learning_curve : The ``"aulc"`` summary.
 
     Examples
     --------
