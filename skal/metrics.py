@@ -483,6 +483,11 @@ def penalty_matrix(scores, *, alpha=0.05):
         ``P[i, j]``: fraction of rounds in which ``names[i]`` is significantly
         better than ``names[j]``.
 
+    See Also
+    --------
+    skal.plotting.plot_penalty_matrix : The matrix drawn as a heatmap.
+    labeling_efficiency : A summary of one strategy against one baseline.
+
     References
     ----------
     .. [1] J. T. Ash, C. Zhang, A. Krishnamurthy, J. Langford and A. Agarwal,
@@ -491,11 +496,6 @@ def penalty_matrix(scores, *, alpha=0.05):
     .. [2] N. Beck, D. Sivasubramanian, A. Dani, G. Ramakrishnan and R. Iyer,
        "Effective Evaluation of Deep Active Learning on Image Classification
        Tasks", arXiv:2106.15324, 2021.
-
-    See Also
-    --------
-    skal.plotting.plot_penalty_matrix : The matrix drawn as a heatmap.
-    labeling_efficiency : A summary of one strategy against one baseline.
 
     Examples
     --------
