@@ -447,7 +447,7 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
 
     See Also
     --------
-    sklearn.semi_supervised.SelfTrainingClassifier : the model for this API.
+    sklearn.semi_supervised.SelfTrainingClassifier : The model for this API.
 
     Notes
     -----
@@ -1111,6 +1111,7 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         Returns
         -------
         y : ndarray of shape (n_samples,)
+            The predicted classes.
         """
         X = self._validate_predict(X)
         return self.estimator_.predict(X)
@@ -1127,6 +1128,7 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
+            The probability of each class, columns in the order of ``classes_``.
         """
         X = self._validate_predict(X)
         return self.estimator_.predict_proba(X)
@@ -1143,6 +1145,7 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         Returns
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
+            The log-probability of each class, columns in the order of ``classes_``.
         """
         X = self._validate_predict(X)
         return self.estimator_.predict_log_proba(X)
@@ -1158,7 +1161,8 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
 
         Returns
         -------
-        scores : ndarray
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            The final estimator's decision function, as it returns it.
         """
         X = self._validate_predict(X)
         return self.estimator_.decision_function(X)
@@ -1179,6 +1183,7 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         Returns
         -------
         score : float
+            The final estimator's score of ``X`` against ``y``.
         """
         X = self._validate_predict(X)
         if sample_weight is None:
