@@ -37,6 +37,10 @@ __all__ = [
 class RoundState:
     """What a stopping criterion sees after one fit of the learner.
 
+    :class:`~skal.ActiveLearner` builds one after every fit and passes it to
+    its criterion's :meth:`~BaseStoppingCriterion.should_stop`; build one
+    yourself to try a criterion outside a learner.
+
     Parameters
     ----------
     estimator : fitted classifier
@@ -52,6 +56,21 @@ class RoundState:
         Labeled samples after this round.
     score : float or None, default=None
         The validation score of this round (``X_val``), None without one.
+
+    See Also
+    --------
+    BaseStoppingCriterion : The criteria that read it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skal.stopping import RoundState
+    >>> X = np.array([[-3.0], [-1.0], [1.0], [3.0], [-6.0], [6.0]])
+    >>> clf = LogisticRegression().fit(X[:4], [0, 0, 1, 1])
+    >>> state = RoundState(clf, X, pool=np.array([4, 5]), n_round=0, n_labeled=4)
+    >>> state.n_labeled, X[state.pool].ravel().tolist()
+    (4, [-6.0, 6.0])
     """
 
     estimator: Any
@@ -78,6 +97,33 @@ class BaseStoppingCriterion(BaseEstimator, metaclass=ABCMeta):
 
     reason_ : str or None
         Why the last call said stop; None when it did not.
+
+    See Also
+    --------
+    RoundState : What :meth:`should_stop` is given.
+    MaxUncertainty : A concrete criterion, on the model's confidence.
+
+    Examples
+    --------
+    A criterion that stops once a number of labels is reached:
+
+    >>> import numpy as np
+    >>> from skal.stopping import BaseStoppingCriterion, RoundState
+    >>> class LabelBudget(BaseStoppingCriterion):
+    ...     def __init__(self, n_labels=100):
+    ...         self.n_labels = n_labels
+    ...
+    ...     def _value(self, state):
+    ...         return state.n_labeled
+    ...
+    ...     def _decide(self, values):
+    ...         return values[-1] >= self.n_labels, f"{values[-1]:.0f} labels"
+    >>> criterion = LabelBudget(n_labels=20)
+    >>> for n in (10, 20):
+    ...     state = RoundState(None, None, pool=np.arange(5), n_round=0, n_labeled=n)
+    ...     print(criterion.should_stop(state), criterion.reason_)
+    False None
+    True 20 labels
     """
 
     _parameter_constraints: dict = {}
@@ -160,8 +206,8 @@ class StabilizingPredictions(BaseStoppingCriterion):
 
     See Also
     --------
-    MinExpectedError, MaxUncertainty : stop on the model's own confidence.
-    ValidationPlateau : stop when the validation score stops improving.
+    MinExpectedError, MaxUncertainty : Stop on the model's own confidence.
+    ValidationPlateau : Stop when the validation score stops improving.
 
     Notes
     -----
@@ -313,8 +359,8 @@ class MaxUncertainty(_BelowThreshold):
 
     See Also
     --------
-    MinExpectedError : the mean instead of the maximum; stops earlier.
-    StabilizingPredictions : stop when successive models agree.
+    MinExpectedError : The mean instead of the maximum; stops earlier.
+    StabilizingPredictions : Stop when successive models agree.
 
     Notes
     -----
@@ -373,8 +419,8 @@ class MinExpectedError(_BelowThreshold):
 
     See Also
     --------
-    MaxUncertainty : the maximum instead of the mean; more conservative.
-    ValidationPlateau : stop on measured, not estimated, performance.
+    MaxUncertainty : The maximum instead of the mean; more conservative.
+    ValidationPlateau : Stop on measured, not estimated, performance.
 
     Notes
     -----
@@ -439,7 +485,7 @@ class ValidationPlateau(BaseStoppingCriterion):
 
     See Also
     --------
-    StabilizingPredictions : needs no labeled validation set.
+    StabilizingPredictions : Needs no labeled validation set.
 
     Notes
     -----
