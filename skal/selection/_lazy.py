@@ -31,6 +31,12 @@ class BaseRanking(metaclass=ABCMeta):
     n_points : int, default=0
         Number of points in the initial pool.
 
+    See Also
+    --------
+    ScoreRanking : Ranking by decreasing score.
+    KMeansPlusPlusRanking : The k-means++ seeding order, lazily.
+    skal.BaseStrategy.lazy_rank : The rankings strategies return.
+
     Examples
     --------
     A ranking by increasing value, in about ten lines:
@@ -146,12 +152,21 @@ class BaseRanking(metaclass=ABCMeta):
 class ScoreRanking(BaseRanking):
     """Lazy ranking by decreasing score, ties to the lower index; the pool can grow.
 
+    It is the ranking of every strategy that scores samples one by one (the
+    uncertainty strategies, BALD, random sampling): taking ``k`` indices
+    costs ``O(k)`` after one sort.
+
     Parameters
     ----------
     scores : array-like of shape (n_samples,) or (n_samples, n_keys)
         Priority of each point (higher first). With several columns, points
         are compared column by column: the second column breaks ties in the
         first, and so on; the lower index breaks the remaining ties.
+
+    See Also
+    --------
+    CandidateRanking : The highest-scored points reordered by an inner ranking.
+    skal.base.BaseScoreStrategy : The strategies that rank this way.
 
     Examples
     --------
@@ -228,6 +243,11 @@ class CandidateRanking(BaseRanking):
         The order in which candidates (initial and added) are handed to the
         inner ranking: pool order, or by decreasing score (ties to the lower
         index), which is what breaks the inner ranking's ties.
+
+    See Also
+    --------
+    ScoreRanking : The order by score alone.
+    skal.ProxyPrefilter : A strategy that ranks this way.
 
     Examples
     --------

@@ -87,9 +87,9 @@ def kmeans_plusplus_ordering(
 
     See Also
     --------
-    KMeansPlusPlusRanking : the same ordering, lazily, on a pool that can grow.
-    sklearn.cluster.kmeans_plusplus : k-means++ centers (with local trials).
-    kcenter_greedy_ordering : deterministic farthest-first ordering.
+    KMeansPlusPlusRanking : The same ordering, lazily, on a pool that can grow.
+    sklearn.cluster.kmeans_plusplus : K-means++ centers (with local trials).
+    kcenter_greedy_ordering : Deterministic farthest-first ordering.
 
     References
     ----------
@@ -153,6 +153,12 @@ def kcenter_greedy_ordering(
     -------
     order : ndarray of shape (n_select,)
         Indices into ``X``, unique, in the order chosen.
+
+    See Also
+    --------
+    KCenterGreedyRanking : The same ordering, lazily, on a pool that can grow.
+    kmeans_plusplus_ordering : A randomized, D²-weighted counterpart.
+    skal.CoreSet : The strategy built on it.
 
     References
     ----------

@@ -27,6 +27,11 @@ class OuterProduct:
     e : array-like of shape (n_samples, n_e)
         Second factors (for BADGE: ``p − onehot(argmax p)``).
 
+    See Also
+    --------
+    skal.embeddings.gradient_embedding : BADGE's factors, with ``return_factors=True``.
+    kmeans_plusplus_ordering : An ordering that takes it as ``X``.
+
     Examples
     --------
     >>> import numpy as np
@@ -141,6 +146,10 @@ class _BaseRanking(BaseRanking):
 class KMeansPlusPlusRanking(_BaseRanking):
     """Lazy k-means++ seeding order (exact D² sampling) over a growing pool.
 
+    Each next point is drawn with probability proportional to its squared
+    distance to the nearest point already picked, as in scikit-learn's
+    k-means++ without local trials. It is BADGE's selection engine.
+
     Parameters
     ----------
     X : array-like, torch tensor or OuterProduct of n_samples points
@@ -165,6 +174,11 @@ class KMeansPlusPlusRanking(_BaseRanking):
     ----------
     n_distance_evaluations_ : int
         Exact distances computed so far (the pruned ones are not).
+
+    See Also
+    --------
+    kmeans_plusplus_ordering : The same order, computed at once.
+    KCenterGreedyRanking : The farthest point instead of a D² draw.
 
     Examples
     --------
@@ -208,6 +222,10 @@ class KMeansPlusPlusRanking(_BaseRanking):
 class KCenterGreedyRanking(_BaseRanking):
     """Lazy k-center greedy (farthest-first) order over a growing pool.
 
+    Each next point is the one farthest from its nearest center (the
+    existing centers and the points picked so far), ties to the lowest
+    index. It is CoreSet's selection engine.
+
     Parameters
     ----------
     X : array-like or torch tensor of shape (n_samples, n_features)
@@ -229,6 +247,11 @@ class KCenterGreedyRanking(_BaseRanking):
     ----------
     n_distance_evaluations_ : int
         Exact distances computed so far (the pruned ones are not).
+
+    See Also
+    --------
+    kcenter_greedy_ordering : The same order, computed at once.
+    KMeansPlusPlusRanking : A D² draw instead of the farthest point.
 
     Examples
     --------

@@ -126,6 +126,11 @@ class FacilityLocationRanking(BaseRanking):
     n_block_computations_ : int
         Similarity blocks computed so far (``O(B m d)`` each).
 
+    See Also
+    --------
+    facility_location_ordering : The same order on arrays, computed at once.
+    skal.FacilityLocationSampling : The strategy built on it.
+
     Notes
     -----
     Cost: building the ranking computes every candidate's first gain, i.e.
@@ -441,9 +446,9 @@ def facility_location_ordering(X, n_select=None, *, X_ground=None, gamma=None):
 
     See Also
     --------
-    FacilityLocationRanking : the same ordering, lazily, with class labels
+    FacilityLocationRanking : The same ordering, lazily, with class labels
         and a pool that can grow.
-    kcenter_greedy_ordering : farthest-first (max-min dispersion) ordering.
+    kcenter_greedy_ordering : Farthest-first (max-min dispersion) ordering.
 
     Notes
     -----
