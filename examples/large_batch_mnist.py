@@ -56,7 +56,7 @@ def main(argv=None):
                         help="ClusterMargin's k_m (default: 10 x the batch size)")
     parser.add_argument("--max-cluster-samples", type=int, nargs="+", default=[10000, 2000],
                         help="one ClusterMargin per value")
-    parser.add_argument("--trials", type=int, default=2)
+    parser.add_argument("--trials", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--output", default="docs/results/large_batch")
