@@ -28,6 +28,7 @@ from .embeddings import (
 from .embeddings._estimators import _reads_as_given, _unwrap
 from .selection import BaseRanking, ScoreRanking
 from .utils._data import num_samples, pool_kind, with_labels
+from .utils._docstring import Substitution
 from .utils._sklearn_compat import HasMethods, _fit_context, validate_data
 
 __all__ = [
@@ -68,6 +69,7 @@ def _check_prefit(estimator, strategy_name):
         ) from exc
 
 
+@Substitution(shared_params=_SHARED_PARAMS_DOC)
 class BaseStrategy(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
     """Base class for all query strategies.
 
@@ -80,6 +82,33 @@ class BaseStrategy(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
     ``rank`` and ``lazy_rank`` are all prefixes of that one ranking. Subclasses that
     need no estimator set ``_needs_estimator = False``; those that need
     something of the estimator check it in ``_check_estimator``.
+
+    Parameters
+    ----------
+    %(shared_params)s
+
+    See Also
+    --------
+    BaseScoreStrategy : The base of strategies that rank by a score per sample.
+    BaseEmbeddingStrategy : The base of strategies that select in an embedding.
+    skal.all_strategies : Every concrete strategy.
+
+    Examples
+    --------
+    Every strategy ranks the whole pool; ``query`` returns the first
+    ``batch_size`` indices of that ranking:
+
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skal import BaseStrategy, MarginSampling
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = LogisticRegression(max_iter=300).fit(X[::10], y[::10])
+    >>> strategy = MarginSampling(clf, prefit=True)
+    >>> isinstance(strategy, BaseStrategy)
+    True
+    >>> picks = strategy.query(X, batch_size=5)
+    >>> bool((picks == strategy.rank(X)[:5]).all())
+    True
     """
 
     _parameter_constraints: dict = {
@@ -393,6 +422,7 @@ class BaseStrategy(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
         return tags
 
 
+@Substitution(shared_params=_SHARED_PARAMS_DOC)
 class BaseScoreStrategy(BaseStrategy):
     """Base class for strategies that rank by a score per sample.
 
@@ -407,6 +437,30 @@ class BaseScoreStrategy(BaseStrategy):
     (:class:`~skal.selection.ScoreRanking`), so the ranking is deterministic
     and lazily added samples are scored alone. ``transform`` returns the
     score as a column.
+
+    Parameters
+    ----------
+    %(shared_params)s
+
+    See Also
+    --------
+    BaseUncertaintySampling : Scores computed from class probabilities.
+    skal.selection.ScoreRanking : The ranking by decreasing score.
+
+    Examples
+    --------
+    A strategy that needs no estimator and prefers large first features:
+
+    >>> import numpy as np
+    >>> from skal.base import BaseScoreStrategy
+    >>> class FirstFeature(BaseScoreStrategy):
+    ...     _needs_estimator = False
+    ...
+    ...     def _priority(self, X, estimator, offset=0):
+    ...         return np.asarray(X)[:, 0]
+    >>> X = np.array([[0.2], [0.9], [0.5]])
+    >>> FirstFeature(prefit=True).rank(X)
+    array([1, 2, 0])
     """
 
     def _points(self, X, estimator, offset=0):
@@ -424,6 +478,7 @@ class BaseScoreStrategy(BaseStrategy):
         """Score of each sample, higher first."""
 
 
+@Substitution(shared_params=_SHARED_PARAMS_DOC)
 class BaseUncertaintySampling(BaseScoreStrategy):
     """Base class for strategies that rank by an uncertainty score.
 
@@ -433,6 +488,31 @@ class BaseUncertaintySampling(BaseScoreStrategy):
     Subclasses implement ``_uncertainty(proba)``, a score per sample where
     higher means more uncertain. ``rank`` sorts by decreasing score; ties go
     to the lower pool index (a stable sort), so the ranking is deterministic.
+
+    Parameters
+    ----------
+    %(shared_params)s
+
+    See Also
+    --------
+    skal.LeastConfidence : One minus the probability of the most likely class.
+    skal.MarginSampling : The margin between the two most likely classes.
+    skal.EntropySampling : The entropy of the predicted distribution.
+
+    Examples
+    --------
+    A strategy that prefers a probable second class:
+
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skal.base import BaseUncertaintySampling
+    >>> class SecondBest(BaseUncertaintySampling):
+    ...     def _uncertainty(self, proba):
+    ...         return np.sort(proba, axis=1)[:, -2]
+    >>> X = np.array([[-3.0], [-1.0], [1.0], [3.0]])
+    >>> clf = LogisticRegression().fit(X, [0, 0, 1, 1])
+    >>> SecondBest(clf, prefit=True).query(np.array([[-2.0], [0.1], [4.0]]), batch_size=1)
+    array([1])
     """
 
     _accept_sparse = True
@@ -458,6 +538,13 @@ _DEVICE_DOC = """device : {"cpu", "cuda", "auto"} or torch.device, default="cpu"
         run after run; a GPU may round differently."""
 
 
+_LAYER_DOC = """layer : str, default=None
+        For skorch nets only: the name of the layer whose *input* is the
+        embedding. ``None`` means the last ``torch.nn.Linear`` called in the
+        forward pass (the penultimate activations)."""
+
+
+@Substitution(shared_params=_SHARED_PARAMS_DOC, layer=_LAYER_DOC, device=_DEVICE_DOC)
 class BaseEmbeddingStrategy(BaseStrategy):
     """Base class for strategies that need an embedding (BADGE, CoreSet, k-means).
 
@@ -465,6 +552,40 @@ class BaseEmbeddingStrategy(BaseStrategy):
 
     Warning: This class should not be used directly. Use derived classes
     instead.
+
+    Parameters
+    ----------
+    %(shared_params)s
+
+    %(layer)s
+
+    %(device)s
+
+    random_state : int, RandomState instance or None, default=None
+        Seed of the strategy's random choices (e.g. a first pick drawn at
+        random).
+
+    See Also
+    --------
+    skal.embeddings.penultimate_embedding : The default embedding.
+    skal.CoreSet : A subclass that covers the pool farthest-first.
+    skal.BADGE : A subclass that selects in gradient embeddings.
+
+    Examples
+    --------
+    A strategy that orders the pool farthest-first in the embedding:
+
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skal.base import BaseEmbeddingStrategy
+    >>> from skal.selection import KCenterGreedyRanking
+    >>> class Farthest(BaseEmbeddingStrategy):
+    ...     def _ranking(self, points, estimator):
+    ...         return KCenterGreedyRanking(points, random_state=self.random_state)
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = LogisticRegression(max_iter=300).fit(X[::10], y[::10])
+    >>> Farthest(clf, prefit=True, random_state=0).query(X, batch_size=3)
+    array([ 82, 118,  22])
     """
 
     _parameter_constraints = {
@@ -495,16 +616,16 @@ class BaseEmbeddingStrategy(BaseStrategy):
 
 _MAX_SEED = np.iinfo(np.int32).max
 
-_META_PARAMS_DOC = """strategy : strategy object
+_META_STRATEGY_DOC = """strategy : strategy object
         The inner strategy, e.g. ``BADGE(random_state=0)``: any object with
         ``fit``, ``query``, ``rank`` and ``lazy_rank`` and the ``estimator``
         and ``prefit`` parameters (every skal strategy). It is never modified:
         each use works on a clone, given the meta-strategy's fitted estimator
         with ``prefit=True`` (as :class:`~skal.ActiveLearner` does) and the
         labeled set passed to ``fit`` (so that ``CoreSet`` inside still
-        starts from it).
+        starts from it)."""
 
-    estimator : estimator object, default=None
+_META_OWNER_DOC = """estimator : estimator object, default=None
         The classifier, owned by the meta-strategy: with ``prefit=False``,
         ``fit(X, y)`` fits a clone of it, and that fitted estimator is what the
         inner strategy uses (its own ``estimator`` is replaced). ``None`` means
@@ -518,6 +639,10 @@ _META_PARAMS_DOC = """strategy : strategy object
         ``estimator`` is None, the inner strategy's ``prefit=True`` counts
         too: ``SubsetSampling(BADGE(clf, prefit=True))`` needs no ``fit``."""
 
+# strategy, then estimator and prefit: for meta-strategies whose signature has
+# them in that order (their own parameters come after)
+_META_PARAMS_DOC = _META_STRATEGY_DOC + "\n\n    " + _META_OWNER_DOC
+
 _RANDOM_STATE_INNER = """If the inner strategy has a ``random_state`` parameter left at None,
         it gets a seed drawn from this one, so that a seeded meta-strategy
         (and :class:`~skal.ActiveLearner`, which seeds the strategy it is
@@ -526,6 +651,7 @@ _RANDOM_STATE_INNER = """If the inner strategy has a ``random_state`` parameter 
         as it is."""
 
 
+@Substitution(meta_params=_META_PARAMS_DOC, random_state_inner=_RANDOM_STATE_INNER)
 class BaseMetaStrategy(BaseStrategy):
     """Base class of strategies that wrap another strategy.
 
@@ -536,6 +662,34 @@ class BaseMetaStrategy(BaseStrategy):
     strategy's), fits it once, and hands it to clones of the inner strategy
     with ``prefit=True``; ``fit`` also fits such a clone on the labeled set
     (``strategy_``), so that each query uses a copy of it.
+
+    Parameters
+    ----------
+    %(meta_params)s
+
+    random_state : int, RandomState instance or None, default=None
+        Seed of the meta-strategy's own random choices. %(random_state_inner)s
+
+    See Also
+    --------
+    skal.SubsetSampling : The inner strategy on a random subset of the pool.
+    skal.PartitionedStrategy : The inner strategy on each part of the pool.
+    skal.StochasticBatch : A batch sampled in proportion to the inner scores.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skal import BADGE, SubsetSampling
+    >>> from skal.base import BaseMetaStrategy
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = LogisticRegression(max_iter=300).fit(X[::10], y[::10])
+    >>> strategy = SubsetSampling(BADGE(), n_candidates=50, estimator=clf, prefit=True,
+    ...                           random_state=0)
+    >>> isinstance(strategy, BaseMetaStrategy)
+    True
+    >>> strategy.query(X, batch_size=3).shape
+    (3,)
     """
 
     # Wraps another strategy (a required parameter): not default-constructible,

@@ -26,6 +26,10 @@ del _info, _module, _name
 def all_strategies():
     """All public, concrete query strategies that stand on their own.
 
+    The strategies are discovered from the modules of :mod:`skal.strategies`,
+    as :func:`sklearn.utils.discovery.all_estimators` discovers scikit-learn's
+    estimators; a strategy added in a new module is listed without more code.
+
     Returns
     -------
     strategies : list of (name, class) tuples
@@ -33,12 +37,17 @@ def all_strategies():
         meta-strategies that wrap another strategy (``SubsetSampling``,
         ``ProxyPrefilter``, ``PartitionedStrategy``: they need one to exist).
 
+    See Also
+    --------
+    skal.model_selection.resolve_strategy : A strategy instance from its name.
+    skal.model_selection.strategy_aliases : The short names of the strategies.
+
     Examples
     --------
     >>> from skal import all_strategies
     >>> names = [name for name, _ in all_strategies()]
     >>> names[:4]
-    ['AdversarialBIM', 'AdversarialDeepFool', 'BADGE', 'BALD']
+    ['AdversarialBIM', 'AdversarialDeepFool', 'BADGE', 'BAIT']
     >>> "SubsetSampling" in names  # wraps another strategy
     False
     """

@@ -33,6 +33,22 @@ _DEEPFOOL_STEP_PAD = 1e-4
 # --------------------------------------------------------------------------
 
 
+_COMMON_PARAMS_DOC = """max_time : float, default=None
+        Time limit in seconds for one call (``query``, ``rank``,
+        ``transform``, or ``lazy_rank`` and each ``add``), shared among the
+        batches in proportion to their size (time a batch leaves unused goes
+        to the next ones). When a batch runs out, its samples not yet flipped
+        stop there: they get score ``inf`` and a ``ConvergenceWarning`` says
+        how many. ``None`` means no limit. With a limit, the result depends
+        on the speed of the machine.
+
+    batch_size : int, default=1024
+        Number of pool samples attacked together (not the number of samples
+        ``query`` returns, which is ``query``'s own ``batch_size``). Memory
+        grows with it."""
+
+
+@Substitution(shared_params=_SHARED_PARAMS_DOC, common_params=_COMMON_PARAMS_DOC)
 class BaseAdversarial(BaseScoreStrategy):
     """Base class of the adversarial strategies: rank by the perturbation that flips the label.
 
@@ -45,6 +61,30 @@ class BaseAdversarial(BaseScoreStrategy):
     (per-sample state at the unperturbed point) and
     ``_step(x, logits, label, state)`` (the increment of the accumulated
     perturbation, and a mask of samples that cannot move).
+
+    Parameters
+    ----------
+    %(shared_params)s
+
+    max_steps : int, default=50
+        Most attack steps per sample; a sample whose label has not changed
+        by then gets score ``inf``.
+
+    %(common_params)s
+
+    See Also
+    --------
+    skal.AdversarialDeepFool : The DeepFool attack.
+    skal.AdversarialBIM : The basic iterative method.
+
+    Examples
+    --------
+    >>> from skal import AdversarialBIM, AdversarialDeepFool
+    >>> from skal.base import BaseAdversarial
+    >>> issubclass(AdversarialBIM, BaseAdversarial)
+    True
+    >>> sorted(set(AdversarialBIM().get_params()) & set(AdversarialDeepFool().get_params()))
+    ['batch_size', 'estimator', 'max_steps', 'max_time', 'prefit']
     """
 
     _needs_pool_values = (
@@ -224,20 +264,6 @@ _DIFFERENTIABLE_DOC = """
     ``Pipeline`` ending in one of those (the earlier steps are applied
     first; the perturbation lives in the space the final step sees)."""
 
-_COMMON_PARAMS_DOC = """max_time : float, default=None
-        Time limit in seconds for one call (``query``, ``rank``,
-        ``transform``, or ``lazy_rank`` and each ``add``), shared among the
-        batches in proportion to their size (time a batch leaves unused goes
-        to the next ones). When a batch runs out, its samples not yet flipped
-        stop there: they get score ``inf`` and a ``ConvergenceWarning`` says
-        how many. ``None`` means no limit. With a limit, the result depends
-        on the speed of the machine.
-
-    batch_size : int, default=1024
-        Number of pool samples attacked together (not the number of samples
-        ``query`` returns, which is ``query``'s own ``batch_size``). Memory
-        grows with it."""
-
 _COMMON_NOTES = """
 
     ``transform`` returns the score, shape ``(n_samples, 1)``: the L2 norm
@@ -327,8 +353,8 @@ class AdversarialDeepFool(BaseAdversarial):
 
     See Also
     --------
-    AdversarialBIM : the same idea with the basic iterative method.
-    MarginSampling : the margin in probability instead of in input space.
+    AdversarialBIM : The same idea with the basic iterative method.
+    MarginSampling : The margin in probability instead of in input space.
 
     Notes
     -----
@@ -489,7 +515,7 @@ class AdversarialBIM(BaseAdversarial):
 
     See Also
     --------
-    AdversarialDeepFool : a closer estimate of the distance, in fewer steps.
+    AdversarialDeepFool : A closer estimate of the distance, in fewer steps.
 
     Notes
     -----

@@ -26,7 +26,7 @@ class BADGE(BaseEmbeddingStrategy):
     %(shared_params)s
 
     layer : str, default=None
-        skorch nets only: the name (as in ``net.module_.named_modules()``) of
+        For skorch nets only: the name (as in ``net.module_.named_modules()``) of
         the final ``torch.nn.Linear`` layer. ``None`` finds it with forward
         hooks (the last linear layer called in the forward pass).
 
@@ -50,8 +50,8 @@ class BADGE(BaseEmbeddingStrategy):
 
     See Also
     --------
-    skal.selection.kmeans_plusplus_ordering : the selection engine on arrays.
-    skal.embeddings.gradient_embedding : the embedding itself.
+    skal.selection.kmeans_plusplus_ordering : The selection engine on arrays.
+    skal.embeddings.gradient_embedding : The embedding itself.
 
     Notes
     -----

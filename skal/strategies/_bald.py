@@ -43,8 +43,37 @@ def _seed(random_state, *key):
 # --------------------------------------------------------------------------
 
 
+@Substitution(shared_params=_SHARED_PARAMS_DOC)
 class BaseBALD(BaseStrategy):
-    """Shared checks and MC-dropout scoring of BALD and BatchBALD."""
+    """Shared checks and MC-dropout scoring of BALD and BatchBALD.
+
+    Warning: This class should not be used directly. Use derived classes
+    instead.
+
+    It checks that the estimator is a skorch net with dropout, and computes
+    the BALD score of each pool sample from ``n_samples`` MC-dropout passes
+    with consistent masks; the subclasses rank by it (BALD) or use it to
+    start a batch-aware greedy selection (BatchBALD).
+
+    Parameters
+    ----------
+    %(shared_params)s
+
+    See Also
+    --------
+    skal.BALD : The samples of highest mutual information.
+    skal.BatchBALD : The batch of highest joint mutual information.
+    skal.uncertainty.bald_score : The score from given MC-dropout probabilities.
+
+    Examples
+    --------
+    >>> from skal import BALD, BatchBALD
+    >>> from skal.base import BaseBALD
+    >>> issubclass(BALD, BaseBALD) and issubclass(BatchBALD, BaseBALD)
+    True
+    >>> sorted(set(BALD().get_params()) & set(BatchBALD().get_params()))
+    ['batch_size', 'estimator', 'n_samples', 'prefit', 'random_state', 'shared_prefix']
+    """
 
     _parameter_constraints = {
         **BaseStrategy._parameter_constraints,
@@ -184,7 +213,7 @@ class BALD(BaseBALD):
 
     See Also
     --------
-    BatchBALD : the batch-aware version (joint mutual information).
+    BatchBALD : The batch-aware version (joint mutual information).
     EntropySampling : ``H[p]`` of the deterministic net, one forward pass.
 
     Notes
@@ -452,8 +481,8 @@ class BatchBALD(BaseBALD):
 
     See Also
     --------
-    BALD : the same score for one sample at a time.
-    BADGE : another batch-aware strategy, uncertainty plus diversity.
+    BALD : The same score for one sample at a time.
+    BADGE : Another batch-aware strategy, uncertainty plus diversity.
 
     Notes
     -----

@@ -22,7 +22,7 @@ class CoreSet(BaseEmbeddingStrategy):
     %(shared_params)s
 
     layer : str, default=None
-        skorch nets only: the name of the layer whose *input* is the
+        For skorch nets only: the name of the layer whose *input* is the
         embedding. ``None`` means the last ``torch.nn.Linear`` called in the
         forward pass (the penultimate activations).
 
@@ -47,7 +47,7 @@ class CoreSet(BaseEmbeddingStrategy):
 
     See Also
     --------
-    skal.selection.kcenter_greedy_ordering : the selection engine on arrays.
+    skal.selection.kcenter_greedy_ordering : The selection engine on arrays.
 
     Notes
     -----

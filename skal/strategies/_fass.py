@@ -60,7 +60,7 @@ class FASS(BaseStrategy):
         has similarity ``exp(−1)``.
 
     layer : str, default=None
-        skorch nets only: the name of the layer whose *input* is the
+        For skorch nets only: the name of the layer whose *input* is the
         embedding. ``None`` means the last ``torch.nn.Linear`` called in the
         forward pass.
 
@@ -81,10 +81,10 @@ class FASS(BaseStrategy):
 
     See Also
     --------
-    ProxyPrefilter : the same filter in front of any strategy.
-    FacilityLocationSampling : facility location without a classifier, for
+    ProxyPrefilter : The same filter in front of any strategy.
+    FacilityLocationSampling : Facility location without a classifier, for
         the seed set.
-    BADGE : uncertainty and diversity through gradient embeddings.
+    BADGE : Uncertainty and diversity through gradient embeddings.
 
     Notes
     -----

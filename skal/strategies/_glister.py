@@ -54,7 +54,7 @@ class GLISTER(BaseEmbeddingStrategy):
     %(shared_params)s
 
     layer : str, default=None
-        skorch nets only: the name (as in ``net.module_.named_modules()``) of
+        For skorch nets only: the name (as in ``net.module_.named_modules()``) of
         the final ``torch.nn.Linear`` layer. ``None`` finds it with forward
         hooks (the last linear layer called in the forward pass).
 
@@ -126,8 +126,8 @@ class GLISTER(BaseEmbeddingStrategy):
 
     See Also
     --------
-    BADGE : the same last-layer gradients, chosen for diversity by k-means++.
-    EntropySampling : uncertainty alone, much cheaper.
+    BADGE : The same last-layer gradients, chosen for diversity by k-means++.
+    EntropySampling : Uncertainty alone, much cheaper.
 
     Notes
     -----

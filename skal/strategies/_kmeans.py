@@ -6,18 +6,12 @@ from numbers import Integral
 import numpy as np
 from sklearn.cluster import KMeans
 
-from ..base import _DEVICE_DOC, _SHARED_PARAMS_DOC, BaseEmbeddingStrategy
+from ..base import _DEVICE_DOC, _LAYER_DOC, _SHARED_PARAMS_DOC, BaseEmbeddingStrategy
 from ..selection import BaseRanking, KMeansPlusPlusRanking, kmeans_plusplus_ordering
 from ..utils._docstring import Substitution
 from ..utils._sklearn_compat import Interval, StrOptions
 
 __all__ = ["KMeansPlusPlusSampling", "KMeansSampling"]
-
-_LAYER_DOC = """layer : str, default=None
-        skorch nets only: the name of the layer whose *input* is the
-        embedding. ``None`` means the last ``torch.nn.Linear`` called in the
-        forward pass (the penultimate activations)."""
-
 
 @Substitution(shared_params=_SHARED_PARAMS_DOC, layer=_LAYER_DOC)
 class KMeansSampling(BaseEmbeddingStrategy):
@@ -61,9 +55,9 @@ class KMeansSampling(BaseEmbeddingStrategy):
 
     See Also
     --------
-    KMeansPlusPlusSampling : k-means++ seeding on the same embeddings, no Lloyd steps.
-    CoreSet : k-center greedy, covering the pool from the labeled set.
-    BADGE : k-means++ on gradient embeddings (uncertainty and diversity).
+    KMeansPlusPlusSampling : K-means++ seeding on the same embeddings, no Lloyd steps.
+    CoreSet : K-center greedy, covering the pool from the labeled set.
+    BADGE : K-means++ on gradient embeddings (uncertainty and diversity).
 
     Notes
     -----
@@ -230,9 +224,9 @@ class KMeansPlusPlusSampling(BaseEmbeddingStrategy):
 
     See Also
     --------
-    BADGE : the same seeding on gradient embeddings.
-    KMeansSampling : nearest samples to k-means centers.
-    skal.selection.kmeans_plusplus_ordering : the engine on arrays.
+    BADGE : The same seeding on gradient embeddings.
+    KMeansSampling : Nearest samples to k-means centers.
+    skal.selection.kmeans_plusplus_ordering : The engine on arrays.
 
     Notes
     -----

@@ -35,7 +35,7 @@ class RandomSampling(BaseScoreStrategy):
 
     See Also
     --------
-    EntropySampling : the usual first alternative to random sampling.
+    EntropySampling : The usual first alternative to random sampling.
 
     Notes
     -----

@@ -65,6 +65,34 @@ class BaseRepresentationStrategy(BaseSeedStrategy):
     fixed transformer. ``fit(X, y)`` records the labeled set ``X``;
     ``fit(X)`` without labels records none. Subclasses implement
     ``_ranking(points, estimator)`` and may call ``_labeled_points(estimator)``.
+
+    Parameters
+    ----------
+    estimator : estimator object, default=None
+        The classifier whose penultimate embedding is the representation,
+        when the derived class's ``embedding`` says so.
+
+    prefit : bool, default=False
+        Whether ``estimator`` is already fitted (as for every strategy).
+
+    See Also
+    --------
+    skal.TypiClust : Typical samples of the clusters the labeled set misses.
+    skal.ProbCover : Samples that cover the most uncovered pool samples.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skal import TypiClust
+    >>> from skal.base import BaseRepresentationStrategy
+    >>> rng = np.random.RandomState(0)
+    >>> X = np.vstack([rng.normal(0, 1, (30, 2)), rng.normal(8, 1, (20, 2))])
+    >>> strategy = TypiClust(n_new_clusters=2, random_state=0)
+    >>> isinstance(strategy, BaseRepresentationStrategy)
+    True
+    >>> picks = strategy.fit(X[:30], np.zeros(30, dtype=int)).query(X[30:], batch_size=1)
+    >>> picks.shape  # a sample of the blob the labeled set does not cover
+    (1,)
     """
 
     _parameter_constraints = {

@@ -51,6 +51,35 @@ class BaseSeedStrategy(BaseStrategy):
 
     Warning: This class should not be used directly. Use derived classes
     instead.
+
+    Parameters
+    ----------
+    estimator : estimator object, default=None
+        Ignored: no classifier exists yet when the seed set is chosen. Accepted
+        so that every strategy has the same parameters.
+
+    prefit : bool, default=False
+        If True, ``query``, ``rank`` and ``transform`` work without calling
+        ``fit``. Otherwise ``fit(X)`` (labels optional and unused) must come
+        first.
+
+    See Also
+    --------
+    skal.DispersionSampling : Samples far apart from each other.
+    skal.FacilityLocationSampling : Samples that represent the pool.
+    skal.RandomSampling : The usual seed set.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skal import DispersionSampling
+    >>> from skal.base import BaseSeedStrategy
+    >>> strategy = DispersionSampling(random_state=0)
+    >>> isinstance(strategy, BaseSeedStrategy)
+    True
+    >>> X = np.array([[0.0], [1.0], [2.0], [10.0]])
+    >>> strategy.fit(X).query(X, batch_size=2)  # no labels needed
+    array([2, 3])
     """
 
     _parameter_constraints = {
@@ -145,9 +174,9 @@ class FacilityLocationSampling(BaseSeedStrategy):
 
     See Also
     --------
-    DispersionSampling : spread-out samples instead of representative ones.
-    RandomSampling : the usual seed set.
-    FASS : facility location restricted to uncertain samples, for later rounds.
+    DispersionSampling : Spread-out samples instead of representative ones.
+    RandomSampling : The usual seed set.
+    FASS : Facility location restricted to uncertain samples, for later rounds.
 
     Notes
     -----
@@ -257,10 +286,10 @@ class DispersionSampling(BaseSeedStrategy):
 
     See Also
     --------
-    FacilityLocationSampling : representative samples instead of spread-out ones.
-    CoreSet : the same ordering on a classifier's embedding, starting from
+    FacilityLocationSampling : Representative samples instead of spread-out ones.
+    CoreSet : The same ordering on a classifier's embedding, starting from
         the labeled set.
-    skal.selection.kcenter_greedy_ordering : the selection engine on arrays.
+    skal.selection.kcenter_greedy_ordering : The selection engine on arrays.
 
     Notes
     -----

@@ -21,7 +21,8 @@ from numbers import Integral
 import numpy as np
 
 from ..base import (
-    _META_PARAMS_DOC,
+    _META_OWNER_DOC,
+    _META_STRATEGY_DOC,
     _RANDOM_STATE_INNER,
     BaseMetaStrategy,
 )
@@ -70,10 +71,46 @@ class _PrefilterRanking(CandidateRanking):
         return points.priority
 
 
+@Substitution(
+    meta_params=_META_STRATEGY_DOC + "\n\n    " + _META_OWNER_DOC,
+    random_state_inner=_RANDOM_STATE_INNER,
+)
 class BasePrefilter(BaseMetaStrategy):
     """Base of SubsetSampling and ProxyPrefilter: inner strategy on the top candidates.
 
-    Subclasses implement ``_priority(X, estimator, offset)``.
+    Warning: This class should not be used directly. Use derived classes
+    instead.
+
+    Subclasses implement ``_priority(X, estimator, offset)``. The
+    ``n_candidates`` samples of highest priority go to the inner strategy,
+    which ranks them; the other samples follow by decreasing priority.
+
+    Parameters
+    ----------
+    %(meta_params)s
+
+    random_state : int, RandomState instance or None, default=None
+        Seed of the prefilter's own random choices. %(random_state_inner)s
+
+    See Also
+    --------
+    skal.SubsetSampling : Candidates drawn at random.
+    skal.ProxyPrefilter : Candidates of highest uncertainty.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skal import BADGE, ProxyPrefilter
+    >>> from skal.base import BasePrefilter
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = LogisticRegression(max_iter=300).fit(X[::10], y[::10])
+    >>> strategy = ProxyPrefilter(BADGE(random_state=0), n_candidates=20,
+    ...                           estimator=clf, prefit=True)
+    >>> isinstance(strategy, BasePrefilter)
+    True
+    >>> strategy.rank(X).shape  # the 20 candidates first, then the others
+    (150,)
     """
 
     _parameter_constraints = {
@@ -103,7 +140,11 @@ class BasePrefilter(BaseMetaStrategy):
         )
 
 
-@Substitution(meta_params=_META_PARAMS_DOC, random_state_inner=_RANDOM_STATE_INNER)
+@Substitution(
+    meta_strategy=_META_STRATEGY_DOC,
+    meta_owner=_META_OWNER_DOC,
+    random_state_inner=_RANDOM_STATE_INNER,
+)
 class SubsetSampling(BasePrefilter):
     """Run a strategy on a uniformly random subset of the pool.
 
@@ -115,11 +156,13 @@ class SubsetSampling(BasePrefilter):
 
     Parameters
     ----------
-    %(meta_params)s
+    %(meta_strategy)s
 
     n_candidates : int, default=5000
         Size of the random candidate subset. ``query`` with a larger
         ``batch_size`` raises a ``ValueError``.
+
+    %(meta_owner)s
 
     random_state : int, RandomState instance or None, default=None
         Seed of the candidate draw. %(random_state_inner)s
@@ -139,8 +182,8 @@ class SubsetSampling(BasePrefilter):
 
     See Also
     --------
-    ProxyPrefilter : candidates by uncertainty instead of at random.
-    PartitionedStrategy : the inner strategy on every part of the pool.
+    ProxyPrefilter : Candidates by uncertainty instead of at random.
+    PartitionedStrategy : The inner strategy on every part of the pool.
 
     Notes
     -----
@@ -202,7 +245,11 @@ class SubsetSampling(BasePrefilter):
 
 
 
-@Substitution(meta_params=_META_PARAMS_DOC, random_state_inner=_RANDOM_STATE_INNER)
+@Substitution(
+    meta_strategy=_META_STRATEGY_DOC,
+    meta_owner=_META_OWNER_DOC,
+    random_state_inner=_RANDOM_STATE_INNER,
+)
 class ProxyPrefilter(BasePrefilter):
     """Run a strategy on the candidates a cheap uncertainty score finds most promising.
 
@@ -213,7 +260,7 @@ class ProxyPrefilter(BasePrefilter):
 
     Parameters
     ----------
-    %(meta_params)s
+    %(meta_strategy)s
 
     proxy : {"least_confidence", "margin", "entropy"}, default="least_confidence"
         The proxy score: that of :class:`~skal.LeastConfidence`
@@ -223,6 +270,8 @@ class ProxyPrefilter(BasePrefilter):
     n_candidates : int, default=5000
         How many of the highest-scoring samples the inner strategy sees.
         ``query`` with a larger ``batch_size`` raises a ``ValueError``.
+
+    %(meta_owner)s
 
     random_state : int, RandomState instance or None, default=None
         The prefilter itself is deterministic. %(random_state_inner)s
@@ -242,8 +291,8 @@ class ProxyPrefilter(BasePrefilter):
 
     See Also
     --------
-    SubsetSampling : candidates at random instead of by uncertainty.
-    PartitionedStrategy : the inner strategy on every part of the pool.
+    SubsetSampling : Candidates at random instead of by uncertainty.
+    PartitionedStrategy : The inner strategy on every part of the pool.
 
     Notes
     -----
@@ -408,7 +457,11 @@ class _PartitionRanking(BaseRanking):
         return out
 
 
-@Substitution(meta_params=_META_PARAMS_DOC, random_state_inner=_RANDOM_STATE_INNER)
+@Substitution(
+    meta_strategy=_META_STRATEGY_DOC,
+    meta_owner=_META_OWNER_DOC,
+    random_state_inner=_RANDOM_STATE_INNER,
+)
 class PartitionedStrategy(BaseMetaStrategy):
     """Run a strategy on each of several random parts of the pool and merge the picks.
 
@@ -422,10 +475,12 @@ class PartitionedStrategy(BaseMetaStrategy):
 
     Parameters
     ----------
-    %(meta_params)s
+    %(meta_strategy)s
 
     n_partitions : int, default=10
         Number of parts. A pool with fewer samples has some parts empty.
+
+    %(meta_owner)s
 
     random_state : int, RandomState instance or None, default=None
         Seed of the split into parts. %(random_state_inner)s Drawn seeds differ from part to part; a set inner
@@ -455,8 +510,8 @@ class PartitionedStrategy(BaseMetaStrategy):
 
     See Also
     --------
-    SubsetSampling : the inner strategy on one random subset only.
-    ProxyPrefilter : the inner strategy on the most uncertain candidates.
+    SubsetSampling : The inner strategy on one random subset only.
+    ProxyPrefilter : The inner strategy on the most uncertain candidates.
 
     Notes
     -----

@@ -7,7 +7,7 @@ from ..utils._docstring import Substitution
 __all__ = ["EntropySampling", "LeastConfidence", "MarginSampling"]
 
 
-_UNCERTAINTY_DOC = """
+_UNCERTAINTY_TEMPLATE = """
 
     Parameters
     ----------
@@ -24,8 +24,8 @@ _UNCERTAINTY_DOC = """
 
     See Also
     --------
-    LeastConfidence, MarginSampling, EntropySampling : the uncertainty family.
-    BADGE : uncertainty and diversity together.
+{see_also}
+    BADGE : Uncertainty and diversity together.
 
     Notes
     -----
@@ -33,10 +33,26 @@ _UNCERTAINTY_DOC = """
     by decreasing score with ties to the lower index, so ``query(X, k)`` is
     the first ``k`` of ``rank(X)``. Probabilities come from the estimator's
     own ``predict_proba`` (batched, on its device, for skorch nets).
-""".format(params=_SHARED_PARAMS_DOC)
+"""
+
+_FAMILY = {
+    "LeastConfidence": "The probability of the most likely class.",
+    "MarginSampling": "The margin between the two most likely classes.",
+    "EntropySampling": "The entropy of the whole predicted distribution.",
+}
 
 
-@Substitution(uncertainty=_UNCERTAINTY_DOC)
+def _uncertainty_doc(name):
+    """The shared sections of ``name``'s docstring, with the other two in See Also."""
+    see_also = "\n".join(
+        f"    {other} : {description}"
+        for other, description in _FAMILY.items()
+        if other != name
+    )
+    return _UNCERTAINTY_TEMPLATE.format(params=_SHARED_PARAMS_DOC, see_also=see_also)
+
+
+@Substitution(uncertainty=_uncertainty_doc("LeastConfidence"))
 class LeastConfidence(BaseUncertaintySampling):
     """Choose the samples whose most likely class is least likely.
 
@@ -59,7 +75,7 @@ class LeastConfidence(BaseUncertaintySampling):
         return least_confidence_score(proba)
 
 
-@Substitution(uncertainty=_UNCERTAINTY_DOC)
+@Substitution(uncertainty=_uncertainty_doc("MarginSampling"))
 class MarginSampling(BaseUncertaintySampling):
     """Choose the samples with the smallest margin between the top two classes.
 
@@ -82,7 +98,7 @@ class MarginSampling(BaseUncertaintySampling):
         return margin_score(proba)
 
 
-@Substitution(uncertainty=_UNCERTAINTY_DOC)
+@Substitution(uncertainty=_uncertainty_doc("EntropySampling"))
 class EntropySampling(BaseUncertaintySampling):
     """Choose the samples whose predicted class distribution has most entropy.
 
