@@ -20,6 +20,11 @@ __all__ = [
 class MLPClassifierModule(nn.Module):
     """A small multi-layer perceptron classifier.
 
+    Each hidden layer is ``Linear``, ``ReLU``, ``Dropout``; the output layer
+    is a ``Linear`` whose input is the penultimate embedding skal's
+    representation strategies use. With ``dropout > 0`` it suits BALD and
+    BatchBALD (MC dropout).
+
     Parameters
     ----------
     n_features : int
@@ -35,6 +40,19 @@ class MLPClassifierModule(nn.Module):
     output : {"logits", "probabilities"}, default="logits"
         What ``forward`` returns: logits (for ``CrossEntropyLoss``) or softmax
         probabilities (for skorch's default ``NLLLoss``).
+
+    See Also
+    --------
+    make_skorch_classifier : A skorch net around this module.
+    LeNetModule : A small CNN for images.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skal.toy import MLPClassifierModule
+    >>> module = MLPClassifierModule(n_features=4, n_classes=3, hidden_units=8)
+    >>> module(torch.zeros(5, 4)).shape
+    torch.Size([5, 3])
     """
 
     def __init__(
@@ -50,6 +68,18 @@ class MLPClassifierModule(nn.Module):
         self.output = output
 
     def forward(self, X):
+        """Compute the logits, or probabilities with ``output="probabilities"``.
+
+        Parameters
+        ----------
+        X : torch.Tensor of shape (n_samples, n_features)
+            A batch of samples.
+
+        Returns
+        -------
+        out : torch.Tensor of shape (n_samples, n_classes)
+            The logits, or their softmax.
+        """
         logits = self.out(self.hidden(X))
         if self.output == "probabilities":
             return torch.softmax(logits, dim=-1)
@@ -58,6 +88,10 @@ class MLPClassifierModule(nn.Module):
 
 class LeNetModule(nn.Module):
     """The LeNet-like CNN of the DISTIL study: two conv layers, max-pool, dropout, two linears.
+
+    It is small enough to train on MNIST or CIFAR-10 on a CPU, and its
+    penultimate layer (``hidden_units`` wide) is the embedding BADGE and
+    CoreSet select in.
 
     Parameters
     ----------
@@ -71,6 +105,11 @@ class LeNetModule(nn.Module):
         Width of the penultimate layer (the embedding BADGE and CoreSet use).
     dropout : float, default=0.25
         Dropout before each linear layer.
+
+    See Also
+    --------
+    MLPClassifierModule : A small perceptron for tabular data.
+    skal.datasets.load_mnist : The images it was designed for.
 
     Examples
     --------
@@ -99,19 +138,55 @@ class LeNetModule(nn.Module):
         self.out = nn.Linear(hidden_units, n_classes)
 
     def forward(self, X):
+        """Compute the logits of a batch of images.
+
+        Parameters
+        ----------
+        X : torch.Tensor of shape (n_samples, in_channels, image_size, image_size)
+            A batch of images.
+
+        Returns
+        -------
+        logits : torch.Tensor of shape (n_samples, n_classes)
+            The class scores, before softmax.
+        """
         return self.out(self.hidden(self.features(X)))
 
 
 class SeededNeuralNetClassifier(NeuralNetClassifier):
     """A skorch ``NeuralNetClassifier`` that seeds torch before initializing.
 
+    skorch initializes the module's weights from torch's global generator,
+    so two fits of clones give different nets; this one gives the same
+    weights for the same ``seed``, which tests and examples rely on.
+
     Parameters
     ----------
-    *args, **kwargs
+    *args
         As for ``skorch.NeuralNetClassifier``.
     seed : int, default=0
         Passed to ``torch.manual_seed`` before the module is initialized, so
         that a clone fitted on the same data gives the same weights.
+    **kwargs
+        As for ``skorch.NeuralNetClassifier``.
+
+    See Also
+    --------
+    make_skorch_classifier : One around :class:`MLPClassifierModule`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import torch
+    >>> from sklearn.base import clone
+    >>> from skal.toy import MLPClassifierModule, SeededNeuralNetClassifier
+    >>> net = SeededNeuralNetClassifier(
+    ...     MLPClassifierModule, module__n_features=4, module__n_classes=2,
+    ...     criterion=torch.nn.CrossEntropyLoss, seed=3)
+    >>> a = net.initialize().module_.out.weight
+    >>> b = clone(net).initialize().module_.out.weight
+    >>> bool(torch.equal(a, b))
+    True
     """
 
     def __init__(self, *args, seed=0, **kwargs):
@@ -119,7 +194,13 @@ class SeededNeuralNetClassifier(NeuralNetClassifier):
         self.seed = seed
 
     def initialize(self):
-        """Seed torch, then initialize as skorch does."""
+        """Seed torch, then initialize as skorch does.
+
+        Returns
+        -------
+        self : SeededNeuralNetClassifier
+            The initialized net.
+        """
         torch.manual_seed(self.seed)
         return super().initialize()
 
@@ -140,6 +221,10 @@ def make_skorch_classifier(
 ):
     """A skorch ``NeuralNetClassifier`` around :class:`MLPClassifierModule`.
 
+    The net is ready for skal: no internal validation split, silent, and
+    seeded (a :class:`SeededNeuralNetClassifier`), so that fits are
+    reproducible.
+
     Parameters
     ----------
     n_features, n_classes : int
@@ -149,8 +234,14 @@ def make_skorch_classifier(
     output : {"logits", "probabilities"}, default="logits"
         Module output; the criterion follows it (``CrossEntropyLoss`` for
         logits, ``NLLLoss`` for probabilities, skorch's conventions).
-    max_epochs, lr, batch_size, device
-        Passed to ``NeuralNetClassifier``.
+    max_epochs : int, default=20
+        Training epochs per ``fit``.
+    lr : float, default=0.05
+        Learning rate of skorch's default optimizer (SGD).
+    batch_size : int, default=64
+        Samples per training and prediction batch.
+    device : str or torch.device, default="cpu"
+        Where the module runs, as for ``NeuralNetClassifier``.
     seed : int, default=0
         ``torch.manual_seed`` is called with it before each ``initialize``, so
         that fitting is reproducible.
@@ -161,6 +252,11 @@ def make_skorch_classifier(
     -------
     net : skorch.NeuralNetClassifier
         Unfitted.
+
+    See Also
+    --------
+    MLPClassifierModule : The module.
+    skal.embeddings.penultimate_embedding : What the strategies read from the net.
 
     Examples
     --------
