@@ -119,6 +119,11 @@ class BaseStrategy(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
     _needs_estimator = True
     _accept_sparse = False
 
+    # Whether fit records something of the labeled set that the picks use (its
+    # samples as centers, a validation set, covered clusters...): then a prefit
+    # strategy that was never fitted picks differently from a fitted one.
+    _uses_labeled_set = False
+
     # Short names the command line, compare_strategies and resolve_strategy
     # accept besides the class name (lower case), e.g. ("badge",).
     _aliases = ()

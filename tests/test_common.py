@@ -112,11 +112,10 @@ def test_prefit_needs_no_fit_and_matches_fit(strategy, blobs, fitted_logreg):
     prefit = clone(strategy).set_params(estimator=fitted, prefit=True)
     picks = prefit.query(X_pool, batch_size=10)
     assert len(np.unique(picks)) == 10
-    # their fit also records the labeled set (k-center's centers, GLISTER's
+    # unless fit also records the labeled set (k-center's centers, GLISTER's
     # validation set, FASS's covered set, VAAL's labeled samples, TypiClust's
     # and ProbCover's covered clusters and balls, BAIT's labeled Fisher information)
-    if type(strategy).__name__ not in ("CoreSet", "GLISTER", "FASS", "VAAL",
-                                       "TypiClust", "ProbCover", "BAIT"):
+    if not type(strategy)._uses_labeled_set:
         refit = clone(strategy).fit(X, y)
         np.testing.assert_array_equal(picks, refit.query(X_pool, batch_size=10))
 

@@ -367,6 +367,8 @@ class BAIT(BaseEmbeddingStrategy):
     True
     """
 
+    _uses_labeled_set = True  # fit records the labeled set: prefit picks differ
+
     _aliases = ("bait",)
 
     _parameter_constraints = {

@@ -73,6 +73,8 @@ class CoreSet(BaseEmbeddingStrategy):
     array([1, 2, 0])
     """
 
+    _uses_labeled_set = True  # fit records the labeled set: prefit picks differ
+
     _aliases = ("coreset",)
 
     def _fit(self, X, y):

@@ -140,6 +140,8 @@ class FASS(BaseStrategy):
     True
     """
 
+    _uses_labeled_set = True  # fit records the labeled set: prefit picks differ
+
     _aliases = ("fass",)
 
     _parameter_constraints = {

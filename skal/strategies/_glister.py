@@ -202,6 +202,8 @@ class GLISTER(BaseEmbeddingStrategy):
     (3,)
     """
 
+    _uses_labeled_set = True  # fit records the labeled set: prefit picks differ
+
     _aliases = ("glister",)
 
     _parameter_constraints = {

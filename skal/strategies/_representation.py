@@ -95,6 +95,8 @@ class BaseRepresentationStrategy(BaseSeedStrategy):
     (1,)
     """
 
+    _uses_labeled_set = True  # fit records the labeled set: prefit picks differ
+
     _parameter_constraints = {
         **BaseSeedStrategy._parameter_constraints,
         "embedding": [

@@ -215,6 +215,8 @@ class VAAL(BaseStrategy):
     ['adversarial', 'discriminator', 'kl', 'reconstruction', 'vae']
     """
 
+    _uses_labeled_set = True  # fit records the labeled set: prefit picks differ
+
     _aliases = ("vaal",)
 
     _parameter_constraints = {
