@@ -238,3 +238,23 @@ def test_resolve_strategy_names_a_stochastic_batch():
         resolve_strategy("power-badge")
     with pytest.raises(ValueError, match="Unknown strategy 'nothing'"):
         resolve_strategy("power-nothing")
+
+
+def test_power_bald(blobs):
+    # the paper's PowerBALD: BALD is score-based, so StochasticBatch wraps it; with
+    # a very large beta the draw is BALD's own order
+    from skal import BALD, StochasticBatch
+    from skal.model_selection import resolve_strategy
+    from tests._estimators import dropout_net
+
+    X, y, X_pool = blobs
+    net = dropout_net(3).fit(X, y)
+    bald = BALD(net, prefit=True, random_state=0)
+    top = bald.query(X_pool, 10)
+    sharp = StochasticBatch(bald, mode="power", beta=1e6, random_state=0)
+    np.testing.assert_array_equal(sharp.query(X_pool, 10), top)
+    power = StochasticBatch(bald, mode="power", beta=1.0, random_state=0)
+    np.testing.assert_array_equal(power.query(X_pool, 10), power.rank(X_pool)[:10])
+    assert not np.array_equal(power.rank(X_pool), bald.rank(X_pool))
+    picked = resolve_strategy("power-bald")
+    assert isinstance(picked, StochasticBatch) and isinstance(picked.strategy, BALD)

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 from sklearn.utils import check_random_state
 
-from ..base import _SHARED_PARAMS_DOC, BaseStrategy
+from ..base import _SHARED_PARAMS_DOC, BaseScoreStrategy, BaseStrategy
 from ..embeddings._mc_dropout import _check_mc_dropout, _mc_batches, _mc_dropout_mode
 from ..selection import BaseRanking, ScoreRanking
 from ..uncertainty import _mutual_information
@@ -186,7 +186,7 @@ _MC_NOTES = """Consistent MC dropout (Kirsch et al., 2019): dropout sample ``k``
     mc_params=_MC_PARAMS_DOC,
     mc_notes=_MC_NOTES,
 )
-class BALD(BaseBALD):
+class BALD(BaseBALD, BaseScoreStrategy):
     """Bayesian Active Learning by Disagreement with MC dropout (Houlsby et al., 2011).
 
     The score of a sample is the mutual information between its label and
@@ -270,8 +270,11 @@ class BALD(BaseBALD):
         self.shared_prefix = shared_prefix
         self.random_state = random_state
 
-    def _points(self, X, estimator, offset=0, seed=None):
+    def _priority(self, X, estimator, offset=0, seed=None):
         return self._scores(X, estimator, seed=seed)
+
+    def _points(self, X, estimator, offset=0, seed=None):
+        return self._priority(X, estimator, offset, seed=seed)
 
     def _ranking(self, points, estimator):
         return ScoreRanking(points)
