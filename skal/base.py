@@ -648,6 +648,17 @@ _META_OWNER_DOC = """estimator : estimator object, default=None
 # them in that order (their own parameters come after)
 _META_PARAMS_DOC = _META_STRATEGY_DOC + "\n\n    " + _META_OWNER_DOC
 
+_META_ATTRIBUTES_DOC = """estimator_ : estimator object or None
+        The fitted estimator (the prefit one itself when prefit), passed to
+        the inner strategy; None if the inner strategy needs none.
+
+    strategy_ : strategy object
+        A clone of ``strategy`` with ``estimator=estimator_``, ``prefit=True``,
+        fitted on the labeled set; each query uses a copy of it.
+
+    n_features_in_ : int
+        Number of features seen during ``fit``."""
+
 _RANDOM_STATE_INNER = """If the inner strategy has a ``random_state`` parameter left at None,
         it gets a seed drawn from this one, so that a seeded meta-strategy
         (and :class:`~skal.ActiveLearner`, which seeds the strategy it is

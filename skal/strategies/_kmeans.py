@@ -122,14 +122,22 @@ class KMeansSampling(BaseEmbeddingStrategy):
 
     def _ranking(self, points, estimator):
         points = np.asarray(points, dtype=np.float32)
-        n_clusters = min(self.n_clusters, len(points))
-        # k-means++ seeding by skal's engine, then Lloyd's iterations (scikit-learn)
-        seeds = kmeans_plusplus_ordering(
-            points, n_clusters, init="random", random_state=self.random_state,
-            device=self.device,
-        )
-        kmeans = KMeans(n_clusters=n_clusters, init=points[seeds], n_init=1).fit(points)
+        kmeans = _seeded_kmeans(points, min(self.n_clusters, len(points)),
+                                self.random_state, self.device)
         return _ClusterRoundRobin(points, kmeans.cluster_centers_, kmeans.labels_)
+
+
+def _seeded_kmeans(points, n_clusters, random_state, device="cpu"):
+    """A fitted ``KMeans``: k-means++ seeding by skal's engine, then Lloyd's iterations.
+
+    The seeding is skal's exact D² sampling (one uniform draw per center from
+    ``random_state``), so the clusters depend only on the seed, not on
+    scikit-learn's greedy local trials.
+    """
+    seeds = kmeans_plusplus_ordering(
+        points, n_clusters, init="random", random_state=random_state, device=device
+    )
+    return KMeans(n_clusters=n_clusters, init=points[seeds], n_init=1).fit(points)
 
 
 def _nearest_center(points, centers):

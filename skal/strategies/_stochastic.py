@@ -6,7 +6,13 @@ import numpy as np
 from scipy.special import logsumexp
 from scipy.stats import rankdata
 
-from ..base import _META_PARAMS_DOC, _RANDOM_STATE_INNER, BaseMetaStrategy, BaseScoreStrategy
+from ..base import (
+    _META_ATTRIBUTES_DOC,
+    _META_PARAMS_DOC,
+    _RANDOM_STATE_INNER,
+    BaseMetaStrategy,
+    BaseScoreStrategy,
+)
 from ..selection import BaseRanking
 from ..utils._docstring import Substitution
 from ..utils._sklearn_compat import Interval, StrOptions
@@ -105,7 +111,11 @@ class _GumbelTopKRanking(BaseRanking):
         return draw.scores.size
 
 
-@Substitution(meta_params=_META_PARAMS_DOC, random_state_inner=_RANDOM_STATE_INNER)
+@Substitution(
+    meta_params=_META_PARAMS_DOC,
+    meta_attributes=_META_ATTRIBUTES_DOC,
+    random_state_inner=_RANDOM_STATE_INNER,
+)
 class StochasticBatch(BaseMetaStrategy):
     """Sample the batch at random, in proportion to a score-based strategy's scores.
 
@@ -140,16 +150,7 @@ class StochasticBatch(BaseMetaStrategy):
 
     Attributes
     ----------
-    estimator_ : estimator object or None
-        The fitted estimator (the prefit one itself when prefit), passed to
-        the inner strategy; None if the inner strategy needs none.
-
-    strategy_ : strategy object
-        A clone of ``strategy`` with ``estimator=estimator_``, ``prefit=True``,
-        fitted on the labeled set; each query uses a copy of it.
-
-    n_features_in_ : int
-        Number of features seen during ``fit``.
+    %(meta_attributes)s
 
     See Also
     --------

@@ -21,6 +21,7 @@ from numbers import Integral
 import numpy as np
 
 from ..base import (
+    _META_ATTRIBUTES_DOC,
     _META_OWNER_DOC,
     _META_STRATEGY_DOC,
     _RANDOM_STATE_INNER,
@@ -143,6 +144,7 @@ class BasePrefilter(BaseMetaStrategy):
 @Substitution(
     meta_strategy=_META_STRATEGY_DOC,
     meta_owner=_META_OWNER_DOC,
+    meta_attributes=_META_ATTRIBUTES_DOC,
     random_state_inner=_RANDOM_STATE_INNER,
 )
 class SubsetSampling(BasePrefilter):
@@ -169,16 +171,7 @@ class SubsetSampling(BasePrefilter):
 
     Attributes
     ----------
-    estimator_ : estimator object or None
-        The fitted estimator (the prefit one itself when prefit), passed to
-        the inner strategy; None if the inner strategy needs none.
-
-    strategy_ : strategy object
-        A clone of ``strategy`` with ``estimator=estimator_``, ``prefit=True``,
-        fitted on the labeled set; each query uses a copy of it.
-
-    n_features_in_ : int
-        Number of features seen during ``fit``.
+    %(meta_attributes)s
 
     See Also
     --------

@@ -4,13 +4,13 @@ import heapq
 from numbers import Integral
 
 import numpy as np
-from sklearn.cluster import KMeans
 from sklearn.metrics import pairwise_distances_argmin
 from sklearn.neighbors import NearestNeighbors
 
-from ..selection import BaseRanking, kmeans_plusplus_ordering
+from ..selection import BaseRanking
 from ..utils._docstring import Substitution
 from ..utils._sklearn_compat import Interval
+from ._kmeans import _seeded_kmeans
 from ._representation import (
     _LABELED_SET_DOC,
     _REPRESENTATION_PARAMS_DOC,
@@ -178,12 +178,7 @@ class TypiClust(BaseRepresentationStrategy):
         n_clusters = n_labeled + self.n_new_clusters
         if self.max_clusters is not None:
             n_clusters = min(n_clusters, self.max_clusters)
-        n_clusters = min(n_clusters, len(Z))
-        # k-means++ seeding by skal's engine, then Lloyd's iterations (scikit-learn)
-        seeds = kmeans_plusplus_ordering(
-            Z, n_clusters, init="random", random_state=self.random_state
-        )
-        kmeans = KMeans(n_clusters=n_clusters, init=Z[seeds], n_init=1).fit(Z)
+        kmeans = _seeded_kmeans(Z, min(n_clusters, len(Z)), self.random_state)
         return _TypiClustRanking(
             points,
             kmeans.labels_,
