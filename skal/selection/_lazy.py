@@ -9,7 +9,6 @@ get), and a subclass writes only how to pick and how to grow.
 """
 
 from abc import ABCMeta, abstractmethod
-from numbers import Integral
 
 import numpy as np
 
@@ -101,8 +100,6 @@ class BaseRanking(metaclass=ABCMeta):
         indices : ndarray of shape (min(k, n_remaining),)
             Pool indices, in priority order, none of them yielded before.
         """
-        if not isinstance(k, (Integral, np.integer)):
-            k = int(k)
         k = min(int(k), self._n - self._n_ranked)
         if k <= 0:
             return np.empty(0, dtype=np.intp)
