@@ -1,38 +1,113 @@
 """The golden-picks cases: every strategy on digits, with a LogisticRegression and
-with a seeded skorch MLP (dropout 0.3, so that BALD and BatchBALD apply).
+with a skorch MLP (dropout 0.3, so that BALD and BatchBALD apply).
 
-``python tests/_golden.py OUT.json`` records them all;
-``python -m tests._golden --add tests/golden_picks.json`` records only the cases
-the file lacks (a new strategy), leaving every recorded pick as it is.
-``tests/test_golden.py`` checks that the current code returns exactly the recorded picks. They were
-recorded on main a95106a (before issue 10 changed the way pools are read), so
-they pin "no pick changes" for every later refactor.
+The picks pin skal's own code, not an upstream library's training: the two
+fitted estimators are stored as parameters in ``tests/golden_estimators.json``
+(the LogisticRegression's ``coef_``, ``intercept_`` and ``classes_``, the MLP's
+``state_dict``) and rebuilt from them, so the picks depend on skal and on
+deterministic arithmetic only, whatever scikit-learn or torch would fit today.
+
+``python -m tests._golden`` checks, in this environment, that the rebuilt
+estimators give exactly the picks of freshly fitted ones (it refits, records
+both and compares them);
+``python -m tests._golden --record`` records the parameters and the picks anew
+(a deliberate change of picks only: say so in its issue);
+``python -m tests._golden --add`` records only the cases the picks file lacks
+(a new strategy), leaving every recorded pick as it is.
+``tests/test_golden.py`` checks that the current code returns exactly the
+recorded picks.
 """
 
 import json
 import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 
+HERE = Path(__file__).parent
+PICKS_FILE = HERE / "golden_picks.json"
+ESTIMATORS_FILE = HERE / "golden_estimators.json"
+MLP_PARAMS = dict(hidden_units=32, max_epochs=5, batch_size=64, module__dropout=0.3)
 
-def cases():
-    """``[(key, make_strategy)]``; ``make_strategy()`` builds a fitted strategy."""
+
+def _data():
     from sklearn.datasets import load_digits
-    from sklearn.linear_model import LogisticRegression
-
-    import skal
-    from skal.toy import make_skorch_classifier
 
     X, y = load_digits(return_X_y=True)
     X = (X / 16.0).astype(np.float32)
-    X_lab, y_lab, X_pool = X[:300], y[:300], X[300:800]
-    estimators = {
-        "logreg": lambda: LogisticRegression(max_iter=500).fit(X_lab, y_lab),
-        "mlp": lambda: make_skorch_classifier(
-            64, 10, hidden_units=32, max_epochs=5, module__dropout=0.3
+    return X[:300], y[:300], X[300:800]
+
+
+def fit_estimators(X_lab, y_lab):
+    """The estimators as they were first fitted (the training depends on upstream)."""
+    import torch
+    from sklearn.linear_model import LogisticRegression
+
+    from skal.toy import make_skorch_classifier
+
+    return {
+        "logreg": LogisticRegression(max_iter=500).fit(X_lab, y_lab),
+        "mlp": make_skorch_classifier(
+            64, 10, optimizer=torch.optim.SGD, lr=0.05, **MLP_PARAMS
         ).fit(X_lab, y_lab),
     }
+
+
+def estimator_parameters(estimators):
+    """The fitted parameters as JSON-ready lists (float32 and float64 both exact)."""
+    logreg, mlp = estimators["logreg"], estimators["mlp"]
+    return {
+        "logreg": {name: getattr(logreg, name).tolist()
+                   for name in ("coef_", "intercept_", "classes_")},
+        "mlp": {
+            "state_dict": {k: v.detach().cpu().numpy().astype(np.float64).tolist()
+                           for k, v in mlp.module_.state_dict().items()},
+            "classes_": np.asarray(mlp.classes_).tolist(),
+        },
+    }
+
+
+def rebuild_estimators(parameters):
+    """The fitted estimators, rebuilt from their parameters without training."""
+    import torch
+    from sklearn.linear_model import LogisticRegression
+
+    from skal.toy import make_skorch_classifier
+
+    def logreg():
+        p = parameters["logreg"]
+        est = LogisticRegression(max_iter=500)
+        est.coef_ = np.asarray(p["coef_"], dtype=np.float64)
+        est.intercept_ = np.asarray(p["intercept_"], dtype=np.float64)
+        est.classes_ = np.asarray(p["classes_"])
+        est.n_features_in_ = est.coef_.shape[1]
+        est.n_iter_ = np.array([0], dtype=np.int32)
+        return est
+
+    def mlp():
+        p = parameters["mlp"]
+        net = make_skorch_classifier(64, 10, **MLP_PARAMS).initialize()
+        state = {k: torch.tensor(np.asarray(v, dtype=np.float32))
+                 for k, v in p["state_dict"].items()}
+        net.module_.load_state_dict(state)
+        net.classes_inferred_ = np.asarray(p["classes_"])
+        return net
+
+    return {"logreg": logreg, "mlp": mlp}
+
+
+def cases(estimators=None):
+    """``[(key, make_strategy)]``; ``make_strategy()`` builds a fitted strategy.
+
+    ``estimators`` maps "logreg" and "mlp" to functions returning a fitted
+    estimator; by default, the recorded ones, rebuilt.
+    """
+    import skal
+
+    X_lab, y_lab, X_pool = _data()
+    if estimators is None:
+        estimators = rebuild_estimators(json.loads(ESTIMATORS_FILE.read_text()))
     classes = dict(skal.all_strategies())
     meta = {
         "SubsetSampling(BADGE)": lambda: skal.SubsetSampling(
@@ -64,9 +139,9 @@ def cases():
     return out, X_pool
 
 
-def record(skip=()):
+def record(estimators=None, skip=()):
     picks = {}
-    cases_, X_pool = cases()
+    cases_, X_pool = cases(estimators)
     for key, make in cases_:
         if key in skip:
             continue
@@ -83,18 +158,49 @@ def record(skip=()):
     return picks
 
 
-if __name__ == "__main__":
+def _versions():
+    import sklearn
+    import torch
+
+    return f"numpy {np.__version__}, scikit-learn {sklearn.__version__}, torch {torch.__version__}"
+
+
+def _write(path, obj):
+    path.write_text(json.dumps(obj, indent=0, sort_keys=True) + "\n")
+
+
+def main(argv):
     import skal
 
-    print("skal from", skal.__file__, file=sys.stderr)
-    if sys.argv[1] == "--add":  # append the cases of new strategies only
-        with open(sys.argv[2]) as f:
-            picks = json.load(f)
+    print("skal from", skal.__file__, "with", _versions(), file=sys.stderr)
+    X_lab, y_lab, _ = _data()
+    if argv[:1] == ["--add"]:  # append the cases of new strategies only
+        picks = json.loads(PICKS_FILE.read_text())
         new = record(skip=set(picks))
         print("recorded:", sorted(new), file=sys.stderr)
-        picks.update(new)
-        with open(sys.argv[2], "w") as f:
-            json.dump(picks, f, indent=0, sort_keys=True)
-    else:
-        with open(sys.argv[1], "w") as f:
-            json.dump(record(), f, indent=0, sort_keys=True)
+        _write(PICKS_FILE, {**picks, **new})
+        return 0
+    fitted = fit_estimators(X_lab, y_lab)
+    parameters = estimator_parameters(fitted)
+    from_fit = record({k: (lambda est=est: est) for k, est in fitted.items()})
+    from_parameters = record(rebuild_estimators(parameters))
+    differ = sorted(k for k in from_fit if from_fit[k] != from_parameters[k])
+    print(f"{len(from_fit)} cases: {len(from_fit) - len(differ)} give the same picks from "
+          f"the fitted and the rebuilt estimators; differ: {differ}", file=sys.stderr)
+    if argv[:1] == ["--record"]:
+        if differ:
+            print("not recorded: rebuilt estimators must pick as fitted ones", file=sys.stderr)
+            return 1
+        _write(ESTIMATORS_FILE, parameters)
+        _write(PICKS_FILE, from_parameters)
+        print("recorded", PICKS_FILE, "and", ESTIMATORS_FILE, file=sys.stderr)
+    else:  # how the recorded picks compare with this environment's fits
+        recorded = json.loads(PICKS_FILE.read_text())
+        changed = sorted(k for k in recorded if recorded[k] != from_fit.get(k))
+        print(f"recorded picks that this environment's fitted estimators do not give: "
+              f"{changed}", file=sys.stderr)
+    return 1 if differ else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
