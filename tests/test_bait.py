@@ -19,8 +19,12 @@ def fisher_embedding(h, p):
                      for c in range(C)])
 
 
-def reference_bait(H, P, H_lab, P_lab, n_candidates, n_forward, n_components, alpha):
-    """Forward greedy, then backward elimination, with explicit inverses."""
+def reference_bait(H, P, H_lab, P_lab, n_candidates, n_forward, n_components, alpha,
+                   sigma_over="pool"):
+    """Forward greedy, then backward elimination, with explicit inverses.
+
+    ``Σ`` is the mean ``V_xᵀ V_x`` over the pool, or with ``sigma_over="all"``
+    over the pool and the labeled set together (the authors' code)."""
     H = np.hstack([H, np.ones((len(H), 1))])
     H_lab = np.hstack([H_lab, np.ones((len(H_lab), 1))])
     score = [h @ h * (1 - p @ p) for h, p in zip(H, P)]
@@ -31,11 +35,12 @@ def reference_bait(H, P, H_lab, P_lab, n_candidates, n_forward, n_components, al
     else:
         G, G_lab = H, H_lab
     V = [fisher_embedding(g, p) for g, p in zip(G, P)]
-    Sigma = np.mean([v.T @ v for v in V], axis=0)
+    V_lab = [fisher_embedding(g, p) for g, p in zip(G_lab, P_lab)]
+    over = V + V_lab if sigma_over == "all" else V
+    Sigma = np.mean([v.T @ v for v in over], axis=0)
     n_lab = max(len(G_lab), 1)
     base = alpha * np.eye(Sigma.shape[0])
-    for g, p in zip(G_lab, P_lab):
-        v = fisher_embedding(g, p)
+    for v in V_lab:
         base += v.T @ v / n_lab
 
     def objective(S):
@@ -79,6 +84,60 @@ def test_rank_matches_reference(setting, n_candidates, n_forward, n_components, 
                               n_components, alpha)
     assert strategy.rank(X_pool).tolist() == expected
     assert strategy.query(X_pool, 3).tolist() == expected[:3]
+
+
+@pytest.mark.parametrize(
+    "n_candidates, n_forward, n_components, alpha",
+    [(50, 8, None, 1.0), (20, 6, None, 0.1), (30, 10, 3, 1.0), (10, 30, None, 2.0)],
+)
+def test_sigma_over_all_matches_reference(setting, n_candidates, n_forward,
+                                          n_components, alpha):
+    clf, X_lab, y_lab, X_pool = setting
+    strategy = BAIT(clf, prefit=True, n_candidates=n_candidates, n_forward=n_forward,
+                    n_components=n_components, alpha=alpha, sigma_over="all")
+    strategy.fit(X_lab, y_lab)
+    expected = reference_bait(X_pool, clf.predict_proba(X_pool), X_lab,
+                              clf.predict_proba(X_lab), n_candidates, n_forward,
+                              n_components, alpha, sigma_over="all")
+    assert strategy.rank(X_pool).tolist() == expected
+    assert strategy.query(X_pool, 3).tolist() == expected[:3]
+
+
+def test_sigma_over_changes_the_picks_and_pool_is_the_default():
+    # a labeled set as large as the pool and unlike it (one corner of the
+    # feature space) weighs in Σ: the picks change
+    rng = np.random.RandomState(1)
+    X = rng.randn(120, 3)
+    y = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0)
+    clf = LogisticRegression().fit(X, y)
+    X_lab, y_lab = X[:60][X[:60, 2] > 0], y[:60][X[:60, 2] > 0]
+    X_pool = X[60:]
+    kwargs = dict(prefit=True, n_candidates=None, n_forward=12, n_components=None)
+    pool = BAIT(clf, **kwargs).fit(X_lab, y_lab).rank(X_pool).tolist()
+    assert BAIT(clf, sigma_over="pool", **kwargs).fit(X_lab, y_lab).rank(
+        X_pool).tolist() == pool
+    every = BAIT(clf, sigma_over="all", **kwargs).fit(X_lab, y_lab).rank(X_pool).tolist()
+    P, P_lab = clf.predict_proba(X_pool), clf.predict_proba(X_lab)
+    assert pool == reference_bait(X_pool, P, X_lab, P_lab, None, 12, None, 1.0)
+    assert every == reference_bait(X_pool, P, X_lab, P_lab, None, 12, None, 1.0, "all")
+    assert every[:12] != pool[:12]
+    # without a labeled set there is nothing else to average over
+    no_lab = BAIT(clf, **kwargs).rank(X_pool)
+    np.testing.assert_array_equal(BAIT(clf, sigma_over="all", **kwargs).rank(X_pool),
+                                  no_lab)
+
+
+# BAIT(clf, prefit=True, n_candidates=30, n_forward=10, n_components=3)
+# .fit(X_lab, y_lab).rank(X_pool)[:15] in `setting`, recorded with the code
+# before sigma_over existed
+_RANK_BEFORE = [43, 29, 27, 1, 33, 5, 19, 36, 6, 3, 14, 9, 35, 0, 7]
+
+
+def test_default_picks_are_the_ones_before_sigma_over(setting):
+    clf, X_lab, y_lab, X_pool = setting
+    strategy = BAIT(clf, prefit=True, n_candidates=30, n_forward=10, n_components=3)
+    ranking = strategy.fit(X_lab, y_lab).rank(X_pool).tolist()
+    assert ranking[:15] == _RANK_BEFORE
 
 
 def test_without_labeled_set(setting):
@@ -138,6 +197,8 @@ def test_alias_and_errors(setting):
         BAIT(clf, prefit=True, alpha=0.0).rank(X_pool)
     with pytest.raises(InvalidParameterError, match="n_candidates"):
         BAIT(clf, prefit=True, n_candidates=0).rank(X_pool)
+    with pytest.raises(InvalidParameterError, match="sigma_over"):
+        BAIT(clf, prefit=True, sigma_over="labeled").rank(X_pool)
     svc = LinearSVC().fit(X_lab, y_lab)
     with pytest.raises(EmbeddingError, match="predict_proba"):
         BAIT(svc, prefit=True).rank(X_pool)

@@ -11,7 +11,7 @@ from ..embeddings import check_predict_proba, gradient_embedding
 from ..selection import BaseRanking, CandidateRanking, ScoreRanking
 from ..utils._data import num_samples
 from ..utils._docstring import Substitution
-from ..utils._sklearn_compat import Interval
+from ..utils._sklearn_compat import Interval, StrOptions
 
 __all__ = ["BAIT"]
 
@@ -187,14 +187,17 @@ class _FisherGreedy(BaseRanking):
 class _BAITRanking(CandidateRanking):
     """The forward-backward block over the candidates, then the rest by Fisher trace."""
 
-    def __init__(self, points, labeled, *, n_candidates, n_forward, n_components, alpha):
+    def __init__(self, points, labeled, *, n_candidates, n_forward, n_components, alpha,
+                 sigma_over="pool"):
         # BLAS runs on one thread: the greedy steps are chains of small products,
         # where threads mostly wait on each other, and on a busy machine even the
         # large ones ran 4 times faster so (as scikit-learn's k-means limits them)
         with threadpool_limits(limits=1, user_api="blas"):
-            self._prepare(points, labeled, n_candidates, n_forward, n_components, alpha)
+            self._prepare(points, labeled, n_candidates, n_forward, n_components, alpha,
+                          sigma_over)
 
-    def _prepare(self, points, labeled, n_candidates, n_forward, n_components, alpha):
+    def _prepare(self, points, labeled, n_candidates, n_forward, n_components, alpha,
+                 sigma_over):
         self._n_forward = n_forward
         h = points.h
         n_hidden = h.shape[1]
@@ -208,14 +211,20 @@ class _BAITRanking(CandidateRanking):
             _, vectors = np.linalg.eigh(second)
             self._U = vectors[:, ::-1][:, :n_components]
         g = self._project(h)
-        Sigma = _fisher_sum(g, points.proba) / len(g)
-        # information matrix: alpha I + (F_labeled + F_batch) / n_labeled
         n_labeled = 0 if labeled is None else len(labeled.h)
+        fisher_labeled = None
+        if n_labeled:
+            fisher_labeled = _fisher_sum(self._project(labeled.h), labeled.proba)
+        if sigma_over == "all" and n_labeled:  # the mean over labeled set and pool
+            Sigma = (_fisher_sum(g, points.proba) + fisher_labeled) / (len(g) + n_labeled)
+        else:  # the pool's mean
+            Sigma = _fisher_sum(g, points.proba) / len(g)
+        # information matrix: alpha I + (F_labeled + F_batch) / n_labeled
         self._scale = 1.0 / np.sqrt(max(n_labeled, 1))
         P = Sigma.shape[0]
         info = alpha * np.eye(P)
         if n_labeled:
-            info += _fisher_sum(self._project(labeled.h), labeled.proba) / n_labeled
+            info += fisher_labeled / n_labeled
         self._A0 = np.linalg.inv(info)
         self._A0 = (self._A0 + self._A0.T) / 2
         self._Sigma = Sigma
@@ -247,12 +256,13 @@ class BAIT(BaseEmbeddingStrategy):
 
     BAIT picks the batch ``S`` that minimizes ``tr(F(S)⁻¹ Σ)``, a bound on
     the error of the maximum-likelihood estimate of the last layer: ``Σ`` is
-    the pool's mean Fisher information and ``F(S)`` that of the labeled set
-    plus ``S``. For a sample with last-layer input ``h`` (a 1 appended for
-    the bias) and probabilities ``p``, the Fisher information of the last
-    layer is ``I(x) = h hᵀ ⊗ (diag p − p pᵀ) = V_xᵀ V_x`` with the Fisher
-    embedding ``V_x``: one row ``√p_c · h ⊗ (p − e_c)`` per class ``c``, the
-    gradient of the loss of label ``c`` weighted by its probability. The
+    the pool's mean Fisher information (see ``sigma_over``) and ``F(S)``
+    that of the labeled set plus ``S``. For a sample with last-layer input
+    ``h`` (a 1 appended for the bias) and probabilities ``p``, the Fisher
+    information of the last layer is
+    ``I(x) = h hᵀ ⊗ (diag p − p pᵀ) = V_xᵀ V_x`` with the Fisher embedding
+    ``V_x``: one row ``√p_c · h ⊗ (p − e_c)`` per class ``c``, the gradient
+    of the loss of label ``c`` weighted by its probability. The
     batch is built greedily forward, each step adding the sample that lowers
     the trace most, oversampled, then pruned backward, each step removing the
     sample whose removal raises it least.
@@ -264,8 +274,8 @@ class BAIT(BaseEmbeddingStrategy):
     n_candidates : int or None, default=1000
         Only the ``n_candidates`` samples with the largest Fisher trace
         ``tr I(x) = ‖h‖² (1 − ‖p‖²)`` (ties to the lower index) are
-        considered by the greedy steps; the pool's ``Σ`` still averages over
-        every sample. ``None``: the whole pool (expensive on a large pool).
+        considered by the greedy steps; ``Σ`` still averages over every
+        pool sample. ``None``: the whole pool (expensive on a large pool).
 
     n_forward : int, default=200
         Forward greedy steps: the block of ``min(n_forward, n_candidates)``
@@ -285,6 +295,19 @@ class BAIT(BaseEmbeddingStrategy):
     alpha : float, default=1.0
         ``λ``, the ridge added to the labeled set's mean Fisher information:
         ``F(S) = λ I + (Σ_{x ∈ L} I(x) + Σ_{x ∈ S} I(x)) / |L|``.
+
+    sigma_over : {"pool", "all"}, default="pool"
+        The samples whose mean Fisher information is ``Σ``, the information
+        the batch should give the model:
+
+        - ``"pool"``: the pool being ranked, the unlabeled samples.
+        - ``"all"``: the labeled set given to ``fit`` and the pool together,
+          as the authors' code does (every training sample, labeled or
+          not), each labeled sample weighing as much as a pool sample. Its
+          Fisher information is computed for ``F(S)`` anyway, so this costs
+          nothing more. Without a labeled set it is ``"pool"``.
+
+        See Notes.
 
     layer : str, default=None
         For skorch nets only: the name (as in ``net.module_.named_modules()``) of
@@ -323,6 +346,19 @@ class BAIT(BaseEmbeddingStrategy):
     decreasing Fisher trace. Nothing is random and nothing depends on the
     batch size, so ``query(X, k)`` is the first ``k`` of ``rank(X)``.
 
+    What ``Σ`` averages over. By default (``sigma_over="pool"``) ``Σ`` is the
+    mean Fisher information of the pool being ranked. The authors' code
+    (``query_strategies/bait_sampling.py`` in github.com/JordanAsh/badge)
+    averages the Fisher information over every training sample, the labeled
+    ones included, each under the current model's probabilities (not its
+    label): ``Σ = (Σ_{x ∈ U} I(x) + Σ_{x ∈ L} I(x)) / (|U| + |L|)``, which is
+    ``sigma_over="all"``. The two ``Σ`` differ by ``|L| / (|U| + |L|)``
+    times the difference of the labeled set's and the pool's mean Fisher
+    information: little while the labeled set is small next to the pool,
+    more as it grows. Scaling ``Σ`` changes no pick, so only the ratio of
+    the two sums matters. ``Σ`` is projected on the pool's principal
+    directions either way (``n_components``).
+
     Normalization: the paper's code divides the information by ``|L| + b``
     and weights the batch by ``b``; that depends on the batch size ``b``, so
     here every sample, labeled or picked, counts once and ``λ`` is relative to
@@ -344,7 +380,8 @@ class BAIT(BaseEmbeddingStrategy):
     ``lazy_rank(X).add(X_new)``: before the first pick, a new sample joins
     the greedy candidates if its Fisher trace is above the lowest candidate
     trace of the initial pool; once the block is built, new samples join the
-    rest, by Fisher trace. ``Σ`` stays that of the initial pool.
+    rest, by Fisher trace. ``Σ`` stays that of the initial pool (and
+    labeled set, with ``sigma_over="all"``).
     ``transform`` returns the Fisher trace, shape ``(n_samples, 1)``.
 
     References
@@ -378,6 +415,7 @@ class BAIT(BaseEmbeddingStrategy):
         "n_forward": [Interval(Integral, 0, None, closed="left")],
         "n_components": [Interval(Integral, 1, None, closed="left"), None],
         "alpha": [Interval(Real, 0, None, closed="neither")],
+        "sigma_over": [StrOptions({"pool", "all"})],
     }
 
     def __init__(
@@ -389,6 +427,7 @@ class BAIT(BaseEmbeddingStrategy):
         n_forward=200,
         n_components=64,
         alpha=1.0,
+        sigma_over="pool",
         layer=None,
     ):
         self.estimator = estimator
@@ -397,6 +436,7 @@ class BAIT(BaseEmbeddingStrategy):
         self.n_forward = n_forward
         self.n_components = n_components
         self.alpha = alpha
+        self.sigma_over = sigma_over
         self.layer = layer
 
     def _check_estimator(self, estimator):
@@ -422,6 +462,7 @@ class BAIT(BaseEmbeddingStrategy):
             n_forward=self.n_forward,
             n_components=self.n_components,
             alpha=self.alpha,
+            sigma_over=self.sigma_over,
         )
 
     def _transform(self, X, estimator):

@@ -60,16 +60,36 @@ class ProbCover(BaseRepresentationStrategy):
         ``delta``) when neither exists, e.g. as ``initial_strategy``.
 
     n_candidates : int or None, default=2000
-        How many pool samples may be picked by the greedy coverage: a
-        uniformly random subsample of the pool, drawn with ``random_state``
-        (all of it when the pool is not larger). Their balls still count the
+        How many pool samples the greedy coverage picks from (for what
+        follows, see ``beyond_candidates``): a uniformly random subsample of
+        the pool, drawn with ``random_state`` (all of it when the pool is not
+        larger). Their balls still count the
         whole pool, so coverage is exact; only the centers are subsampled.
         ``None`` makes every pool sample a candidate: the paper's algorithm
         exactly, at a cost quadratic in the pool size. See Notes.
 
+    beyond_candidates : {"random", "greedy"}, default="random"
+        How the ranking goes on once no candidate's ball holds an uncovered
+        sample, while samples that are not candidates still do (only with
+        ``n_candidates`` smaller than the pool):
+
+        - ``"random"``: the rest of the pool in a random order, drawn with
+          ``random_state``, as after full coverage. Costs nothing more; the
+          picks that follow add coverage by chance only.
+        - ``"greedy"``: the greedy coverage goes on over every remaining pool
+          sample, candidate or not, until the whole pool is covered; then the
+          rest in a random order. Each of these picks is the paper's greedy
+          step over the whole pool, given the picks before. It costs the
+          distances from every pool sample to the samples left uncovered,
+          up to those of ``n_candidates=None`` when the candidates covered
+          little (see Notes).
+
+        The greedy picks among the candidates come first either way, so a
+        batch that the candidates fill is the same.
+
     random_state : int, RandomState instance or None, default=None
         Seed of the candidate subsample, of the k-means of ``delta="auto"``
-        and of the order of the samples after full coverage.
+        and of the random order of the samples after the greedy picks.
 
     Attributes
     ----------
@@ -107,12 +127,26 @@ class ProbCover(BaseRepresentationStrategy):
     sample gets a uniform random key and the rest go by increasing key. A
     pick in that random tail covers itself only.
 
+    With fewer candidates than pool samples, the candidates' balls may stop
+    adding coverage before the pool is covered: the samples outside every
+    candidate's and labeled ball are still uncovered, and each of them, at
+    least, would cover itself. ``beyond_candidates="random"`` (the default)
+    goes on in the random order there already, so some of the next picks
+    add coverage and others add none. ``beyond_candidates="greedy"`` goes on
+    with greedy steps over all the remaining pool samples (the ball of the
+    sample that holds the most uncovered samples, ties to the lower index),
+    until the pool is covered, then in the random order. The paper has no
+    candidates (its greedy runs over the whole pool, ``n_candidates=None``);
+    ``"greedy"`` gives its picks from that point on, given the candidates'
+    picks before.
+
     ``lazy_rank(X).add(X_new)``: the new samples join the pool as candidates
     and as samples to cover; a new sample is covered if it lies in the ball
     of a labeled sample or of a greedy pick. Gains are updated and the
-    greedy steps resume if the new samples left something to cover. ``δ``
-    and the candidate subsample of the initial pool stay. The ranking keeps
-    the pool's representation for that (``4 n d`` bytes).
+    greedy steps resume if the new samples left something to cover (over
+    the candidates first, then, with ``beyond_candidates="greedy"``, over
+    the rest). ``δ`` and the candidate subsample of the initial pool stay.
+    The ranking keeps the pool's representation for that (``4 n d`` bytes).
 
     **The purity heuristic** (``delta="auto"``): labeled set and pool are
     clustered by k-means (:class:`sklearn.cluster.KMeans`) into
@@ -136,6 +170,12 @@ class ProbCover(BaseRepresentationStrategy):
     index and a bool): ``10 · Σ |B(x, δ)|`` bytes over the candidates.
     A greedy step costs ``O(c)`` plus the edges into the newly covered
     samples. With ``n_candidates=None`` the distances cost ``O(n² d)``.
+    ``beyond_candidates="greedy"``, once the candidates stop adding
+    coverage with ``u`` samples still uncovered, builds a second graph the
+    same way, in ``O(n u d)``: one edge per (pool sample, uncovered sample)
+    pair closer than ``δ``, ``10 · Σ |B(x, δ)|`` bytes over the uncovered
+    samples, and a step costs ``O(n)`` plus the edges into the newly
+    covered samples. It is built again (lazily) after ``add``.
 
     References
     ----------
@@ -160,6 +200,7 @@ class ProbCover(BaseRepresentationStrategy):
         "alpha": [Interval(Real, 0, 1, closed="right")],
         "n_classes": [Interval(Integral, 2, None, closed="left"), None],
         "n_candidates": [Interval(Integral, 1, None, closed="left"), None],
+        "beyond_candidates": [StrOptions({"random", "greedy"})],
     }
 
     def __init__(
@@ -172,6 +213,7 @@ class ProbCover(BaseRepresentationStrategy):
         alpha=0.95,
         n_classes=None,
         n_candidates=2000,
+        beyond_candidates="random",
         random_state=None,
     ):
         super().__init__(estimator=estimator, prefit=prefit)
@@ -180,6 +222,7 @@ class ProbCover(BaseRepresentationStrategy):
         self.alpha = alpha
         self.n_classes = n_classes
         self.n_candidates = n_candidates
+        self.beyond_candidates = beyond_candidates
         self.random_state = random_state
 
     def _fit(self, X, y):
@@ -226,7 +269,12 @@ class ProbCover(BaseRepresentationStrategy):
             ).fit_predict(Z)
             delta = _purity_delta(Z, clusters, candidates, self.alpha)
         return _ProbCoverRanking(
-            points, labeled, float(delta), candidates, np.random.RandomState(tail_seed)
+            points,
+            labeled,
+            float(delta),
+            candidates,
+            np.random.RandomState(tail_seed),
+            greedy_beyond=self.beyond_candidates == "greedy",
         )
 
 
@@ -306,10 +354,17 @@ def _purity_delta(Z, clusters, centers, alpha):
 
 
 class _ProbCoverRanking(BaseRanking):
-    """Greedy maximum coverage of δ-balls, then a random order."""
+    """Greedy maximum coverage of δ-balls, then a random order.
 
-    def __init__(self, points, labeled, delta, candidates, rng):
+    The greedy runs over the candidates; with ``greedy_beyond``, once they add
+    no coverage, over every sample not yet picked (:meth:`_beyond_pick`).
+    """
+
+    def __init__(self, points, labeled, delta, candidates, rng, greedy_beyond=False):
         n = len(points)
+        self._greedy_beyond = greedy_beyond
+        self._beyond = None  # the graph of the greedy beyond the candidates
+        self._covers_all = False  # no ball holds an uncovered sample (with _beyond)
         self._points = np.asarray(points, dtype=np.float32)
         self._labeled = labeled
         self._delta = delta
@@ -353,6 +408,35 @@ class _ProbCoverRanking(BaseRanking):
             self._covered[samples] = True
             into = self._graph_t[samples].indices
             self._gain -= np.bincount(into, minlength=len(self._gain))
+            if self._beyond is not None:
+                columns = self._beyond.column[samples]
+                into = self._beyond.graph_t[columns[columns >= 0]].indices
+                self._beyond.gain -= np.bincount(into, minlength=len(self._covered))
+
+    def _beyond_pick(self):
+        """The sample, candidate or not, whose ball holds the most uncovered samples.
+
+        Ties to the lower index; -1 when no ball holds any (full coverage).
+        The graph from every sample to the samples uncovered now is built at
+        the first call (after ``add``: again), and kept up to date by
+        :meth:`_cover`. Every uncovered sample covers at least itself, so -1
+        means the pool is covered: the graph is dropped, and later calls
+        return -1 at once until ``add``.
+        """
+        if self._covers_all:
+            return -1
+        if self._beyond is None:
+            uncovered = np.flatnonzero(~self._covered)
+            if len(uncovered):
+                self._beyond = _BeyondGraph(
+                    self._points, uncovered, self._delta, self._selected
+                )
+        if self._beyond is not None:
+            best = int(np.argmax(self._beyond.gain))
+            if self._beyond.gain[best] > 0:
+                return best
+        self._beyond, self._covers_all = None, True
+        return -1
 
     def _take(self, k):
         out = []
@@ -362,6 +446,11 @@ class _ProbCoverRanking(BaseRanking):
                 i = int(self._candidates[best])
                 self._cover(self._graph[best].indices.astype(np.intp))
                 self._greedy.append(i)
+            elif self._greedy_beyond and (beyond := self._beyond_pick()) >= 0:
+                i = beyond
+                ball = self._beyond.graph[i].indices
+                self._cover(self._beyond.uncovered[ball])
+                self._greedy.append(i)
             else:  # full coverage: the rest in random order
                 i = heapq.heappop(self._tail)[1]
                 while self._selected[i]:
@@ -370,6 +459,8 @@ class _ProbCoverRanking(BaseRanking):
             self._selected[i] = True
             if self._position[i] >= 0:
                 self._gain[self._position[i]] = -1
+            if self._beyond is not None:
+                self._beyond.gain[i] = -1
             out.append(i)
         return out
 
@@ -400,5 +491,25 @@ class _ProbCoverRanking(BaseRanking):
         self._selected = np.concatenate([self._selected, np.zeros(m, dtype=bool)])
         for key, i in zip(self._rng.random_sample(m).tolist(), range(n, n + m)):
             heapq.heappush(self._tail, (key, i))
+        self._beyond, self._covers_all = None, False  # built again when needed
         self._reindex()
         return m
+
+
+class _BeyondGraph:
+    """The δ-balls of every pool sample, restricted to the samples ``uncovered``.
+
+    ``graph`` (CSR, ``n × u``): row ``x`` holds the columns of the uncovered
+    samples in ``B(x, δ)``; ``graph_t`` its transpose; ``column`` maps a pool
+    sample to its column (-1 for none); ``gain`` counts, per sample, the
+    uncovered samples its ball holds (-1 once ``selected``).
+    """
+
+    def __init__(self, points, uncovered, delta, selected):
+        self.uncovered = np.asarray(uncovered, dtype=np.intp)
+        self.column = np.full(len(points), -1, dtype=np.intp)
+        self.column[self.uncovered] = np.arange(len(self.uncovered))
+        self.graph = _radius_graph(points, points[self.uncovered], delta)
+        self.graph_t = self.graph.T.tocsr()
+        self.gain = np.diff(self.graph.indptr).astype(np.int64)
+        self.gain[selected] = -1
