@@ -13,10 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
+from .utils._random import MAX_RANDOM_STATE, draw_seed
+
 __all__ = ["main"]
-
-
-_SEED_MAX = 2**32 - 1
 
 
 def _check_args(args):
@@ -40,8 +39,8 @@ def _check_args(args):
             "the budget counts every label, the initial ones included. Raise --budget or "
             "lower --initial-size."
         )
-    if not 0 <= args.seed <= _SEED_MAX:
-        return f"--seed must lie in [0, {_SEED_MAX}]; got {args.seed}."
+    if not 0 <= args.seed <= MAX_RANDOM_STATE:
+        return f"--seed must lie in [0, {MAX_RANDOM_STATE}]; got {args.seed}."
     if args.command == "demo" and not 0 < args.test_size < 1:
         return f"--test-size must be a fraction in (0, 1); got {args.test_size}."
     if args.command == "compare":
@@ -74,7 +73,7 @@ def _demo(args):
         "badge": BADGE(),
     }
     rng = np.random.RandomState(args.seed)
-    trial_seeds = rng.randint(np.iinfo(np.int32).max, size=args.trials)
+    trial_seeds = draw_seed(rng, size=args.trials)
     # one throw-away fit, so that torch's one-time start-up cost is not billed to
     # whichever strategy happens to run first in the time column
     make_skorch_classifier(64, 10, max_epochs=1).fit(X_pool[:20], y_pool[:20])

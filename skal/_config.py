@@ -1,4 +1,5 @@
-"""skal's global configuration: how passes over a large pool are split.
+"""skal's global configuration: how passes over a large pool are split, and how
+many threads each fit uses.
 
 Like :func:`sklearn.config_context`, the settings are thread-local and set for
 a ``with`` block or for the session.
@@ -8,9 +9,21 @@ import threading
 from contextlib import contextmanager
 from numbers import Integral
 
+from .utils._random import check_n_threads
+
 __all__ = ["get_config", "set_config", "config_context"]
 
-_DEFAULTS = {"pool_chunk_size": None}
+_DEFAULTS = {"pool_chunk_size": None, "n_threads": 1}
+
+
+class _Unchanged:
+    """The default of the setters' parameters: keep the current value."""
+
+    def __repr__(self):
+        return "'unchanged'"
+
+
+_UNCHANGED = _Unchanged()
 _local = threading.local()
 
 
@@ -41,11 +54,13 @@ def get_config():
     >>> import skal
     >>> skal.get_config()["pool_chunk_size"] is None
     True
+    >>> skal.get_config()["n_threads"]
+    1
     """
     return dict(_config())
 
 
-def set_config(pool_chunk_size=None):
+def set_config(pool_chunk_size=_UNCHANGED, n_threads=_UNCHANGED):
     """Set skal's configuration for this thread.
 
     The setting lasts until it is set again; other threads keep their own.
@@ -53,7 +68,7 @@ def set_config(pool_chunk_size=None):
 
     Parameters
     ----------
-    pool_chunk_size : int, default=None
+    pool_chunk_size : int or None, default='unchanged'
         Split every forward pass of a skorch net over a pool (probabilities,
         penultimate embeddings, BADGE's gradient factors) into chunks of this
         many samples, each run as a joblib task through
@@ -73,6 +88,21 @@ def set_config(pool_chunk_size=None):
         Dataset object: cheap for one that reads files, such as
         ``ImageFolder``). What comes back: the chunk's probabilities and
         embeddings (for BADGE, its ``(H + 1) + C`` factors per sample).
+    n_threads : int or None, default='unchanged'
+        The torch and BLAS (OpenMP) threads of every
+        :meth:`ActiveLearner.fit <skal.ActiveLearner.fit>`: its rounds'
+        training, queries and scores run with this many threads, and the
+        counts in force before are restored after. The trials of
+        :func:`~skal.model_selection.compare_strategies` and
+        :func:`~skal.model_selection.active_learning_curve` run with the value
+        set where they are called, in every worker process or Dask worker.
+        Summing in another order rounds differently, so a fixed count is what
+        makes a seeded fit give the same history whatever ``n_jobs``, the
+        joblib backend or the machine's number of cores. The default
+        configuration is ``1``. ``None`` leaves each process's own counts (on
+        many cores, faster training of a large net on the CPU, with results
+        that depend on the core count and ``n_jobs``). The cost of ``1`` is in
+        ``docs/benchmarks.md``.
 
     See Also
     --------
@@ -87,17 +117,20 @@ def set_config(pool_chunk_size=None):
     10000
     >>> skal.set_config(pool_chunk_size=None)
     """
-    if pool_chunk_size is not None and (
-        not isinstance(pool_chunk_size, Integral) or pool_chunk_size < 1
-    ):
-        raise ValueError(
-            f"pool_chunk_size={pool_chunk_size!r} must be a positive integer or None."
-        )
-    _config()["pool_chunk_size"] = pool_chunk_size
+    if pool_chunk_size is not _UNCHANGED:
+        if pool_chunk_size is not None and (
+            not isinstance(pool_chunk_size, Integral) or pool_chunk_size < 1
+        ):
+            raise ValueError(
+                f"pool_chunk_size={pool_chunk_size!r} must be a positive integer or None."
+            )
+        _config()["pool_chunk_size"] = pool_chunk_size
+    if n_threads is not _UNCHANGED:
+        _config()["n_threads"] = check_n_threads(n_threads)
 
 
 @contextmanager
-def config_context(*, pool_chunk_size=None):
+def config_context(*, pool_chunk_size=_UNCHANGED, n_threads=_UNCHANGED):
     """Set skal's configuration within a ``with`` block.
 
     The previous configuration is restored when the block exits, even on an
@@ -105,7 +138,9 @@ def config_context(*, pool_chunk_size=None):
 
     Parameters
     ----------
-    pool_chunk_size : int, default=None
+    pool_chunk_size : int or None, default='unchanged'
+        See :func:`set_config`.
+    n_threads : int or None, default='unchanged'
         See :func:`set_config`.
 
     Yields
@@ -134,7 +169,7 @@ def config_context(*, pool_chunk_size=None):
     True
     """
     old = get_config()
-    set_config(pool_chunk_size=pool_chunk_size)
+    set_config(pool_chunk_size=pool_chunk_size, n_threads=n_threads)
     try:
         yield
     finally:

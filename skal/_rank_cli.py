@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .utils._random import MAX_RANDOM_STATE
+
 __all__ = ["add_rank_parser", "rank_command"]
 
 _FORMATS = ("csv", "jsonl", "label-studio")
@@ -408,8 +410,10 @@ def _check(args):
             f"--output {args.output!r}: cannot tell the format from the extension; pass "
             "--format csv, jsonl or label-studio."
         )
-    if args.random_state is not None and not 0 <= args.random_state <= 2**32 - 1:
-        raise RankError(f"--random-state must lie in [0, 2**32 - 1]; got {args.random_state}.")
+    if args.random_state is not None and not 0 <= args.random_state <= MAX_RANDOM_STATE:
+        raise RankError(
+            f"--random-state must lie in [0, {MAX_RANDOM_STATE}]; got {args.random_state}."
+        )
     out_dir = Path(args.output).resolve().parent
     if not out_dir.is_dir():
         raise RankError(f"--output {args.output!r}: folder {str(out_dir)!r} does not exist.")

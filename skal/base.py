@@ -29,6 +29,7 @@ from .embeddings._estimators import _reads_as_given, _unwrap
 from .selection import BaseRanking, ScoreRanking
 from .utils._data import num_samples, pool_kind, with_labels
 from .utils._docstring import Substitution
+from .utils._random import draw_seed
 from .utils._sklearn_compat import HasMethods, _fit_context, validate_data
 
 __all__ = [
@@ -619,8 +620,6 @@ class BaseEmbeddingStrategy(BaseStrategy):
         return penultimate_embedding(estimator, X, layer=self.layer)
 
 
-_MAX_SEED = np.iinfo(np.int32).max
-
 _META_STRATEGY_DOC = """strategy : strategy object
         The inner strategy, e.g. ``BADGE(random_state=0)``: any object with
         ``fit``, ``query``, ``rank`` and ``lazy_rank`` and the ``estimator``
@@ -787,7 +786,7 @@ class BaseMetaStrategy(BaseStrategy):
     def _seeds(self, n):
         """``n`` seeds for inner strategies, the first draws of ``random_state``."""
         rng = check_random_state(self.random_state)
-        return rng.randint(_MAX_SEED, size=n), rng
+        return draw_seed(rng, size=n), rng
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

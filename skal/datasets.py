@@ -23,6 +23,7 @@ import numpy as np
 from sklearn.utils import check_random_state
 
 from .exceptions import SkalWarning
+from .utils._random import draw_seed
 
 __all__ = [
     "AugmentingCollate",
@@ -330,10 +331,10 @@ def make_redundant(X, y, *, n_unique, n_redundant, factor, random_state=None):
     unique = np.empty(0, dtype=int)
     if n_unique:
         rest, unique = train_test_split(rest, test_size=n_unique, stratify=y,
-                                        random_state=rng.randint(2**31 - 1))
+                                        random_state=draw_seed(rng))
     if n_redundant < len(rest):
         _, redundant = train_test_split(rest, test_size=n_redundant, stratify=y[rest],
-                                        random_state=rng.randint(2**31 - 1))
+                                        random_state=draw_seed(rng))
     else:
         redundant = rest
     source = np.concatenate([unique, np.repeat(redundant, factor)])

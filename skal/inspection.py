@@ -21,6 +21,7 @@ from .embeddings._estimators import _name
 from .exceptions import EmbeddingError
 from .selection import OuterProduct
 from .utils._data import num_samples
+from .utils._random import draw_seed
 
 __all__ = ["embedding_map", "picks_summary"]
 
@@ -106,7 +107,7 @@ def _pca(points, rng):
         Z = points.Z - points.Z.mean(axis=0)
         if min(Z.shape) <= 2:
             return np.pad(Z, ((0, 0), (0, max(0, 2 - Z.shape[1]))))[:, :2]
-        U, S, _ = svds(Z, k=2, random_state=rng.randint(2**31 - 1))
+        U, S, _ = svds(Z, k=2, random_state=draw_seed(rng))
         out = U * S
     else:
         h, e = points.h, points.e
@@ -127,7 +128,7 @@ def _pca(points, rng):
         op = LinearOperator(
             (points.n, H * C), matvec=matvec, rmatvec=rmatvec, dtype=np.float64
         )
-        U, S, _ = svds(op, k=2, random_state=rng.randint(2**31 - 1))
+        U, S, _ = svds(op, k=2, random_state=draw_seed(rng))
         out = U * S
     out = out[:, np.argsort(-S, kind="stable")]  # largest component first
     signs = np.sign(out[np.argmax(np.abs(out), axis=0), [0, 1]])

@@ -4,7 +4,6 @@ import copy
 import warnings
 from collections import defaultdict
 from contextlib import contextmanager
-from contextvars import ContextVar
 from numbers import Integral, Number, Real
 from time import perf_counter
 from types import SimpleNamespace
@@ -18,12 +17,21 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
+from ._config import get_config
 from .embeddings._estimators import _final_net, _is_skorch_net, _reads_as_given
 from .embeddings._passes import _torch_seeded
 from .exceptions import MissingLabelWarning, TrainSplitWarning, UpdateResetWarning
 from .stopping import RoundState
 from .strategies import EntropySampling
 from .utils._data import num_samples, pool_kind, take, with_labels
+from .utils._random import (
+    STOPPING_KEY,
+    derived_seed,
+    draw_seed,
+    fixed_threads,
+    seed_if_unset,
+    torch_entropy,
+)
 from .utils._sklearn_compat import (
     HasMethods,
     Interval,
@@ -38,28 +46,6 @@ __all__ = ["ActiveLearner", "MissingLabelWarning", "TrainSplitWarning"]
 
 # budget="auto": the initial set plus this many rounds of batch_size samples
 AUTO_ROUNDS = 10
-
-# False while compare_strategies runs its trials: criteria are evaluated every round,
-# but the rounds go on to the budget (the learning curves need every round)
-_STOP_EARLY = ContextVar("skal_stop_early", default=True)
-
-
-@contextmanager
-def _evaluate_stopping_only():
-    """Record where ``stopping`` fires, without ending the rounds there."""
-    token = _STOP_EARLY.set(False)
-    try:
-        yield
-    finally:
-        _STOP_EARLY.reset(token)
-
-
-def _stopping_seed(entropy):
-    """A seed for the criteria, drawn from no generator (picks do not change)."""
-    if entropy is None:
-        return None
-    return int(np.random.SeedSequence(entropy, spawn_key=(2**31 - 1,)).generate_state(1)[0])
-
 
 def _criteria_key(criteria):
     """The types and parameters of a list of criteria, to tell whether they changed."""
@@ -184,27 +170,6 @@ def _one_class_error(n_labeled, label, hint=""):
 
 
 # -- skorch nets: seeded weights, a train_split that fits the labeled set -------------
-
-
-def _torch_entropy(random_state):
-    """What the torch seeds of a fit derive from, drawn from no generator.
-
-    An int gives itself; a ``RandomState`` gives its current state, read without
-    advancing it (so the learner's picks do not change); ``None`` gives None
-    (torch is not seeded).
-    """
-    if random_state is None:
-        return None
-    if isinstance(random_state, Integral):
-        return [int(random_state)]
-    _, key, pos, *_ = random_state.get_state()
-    return [int(v) for v in key] + [int(pos)]
-
-
-def _round_seed(entropy, n_round):
-    if entropy is None:
-        return None
-    return int(np.random.SeedSequence(entropy, spawn_key=(n_round,)).generate_state(1)[0])
 
 
 def _split_problem(train_split, y):
@@ -619,6 +584,22 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         self : object
             The fitted learner.
         """
+        return self._fit(
+            X, y, initial_indices=initial_indices, X_val=X_val, y_val=y_val,
+            stop_early=True, n_threads=get_config()["n_threads"],
+        )
+
+    def _fit(self, X, y, *, initial_indices, X_val, y_val, stop_early, n_threads):
+        """``fit``, for the trial runners too.
+
+        ``stop_early=False`` records where ``stopping`` fires without ending the
+        rounds there (learning curves need every round); the rounds run with
+        ``n_threads`` torch and BLAS threads (see :func:`skal.set_config`).
+        """
+        with fixed_threads(n_threads):
+            return self._run_rounds(X, y, initial_indices, X_val, y_val, stop_early)
+
+    def _run_rounds(self, X, y, initial_indices, X_val, y_val, stop_early):
         X = self._validate_X(X, reset=True)
         y = _labels(y)
         if len(y) != num_samples(X):
@@ -633,7 +614,7 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         check_classification_targets(y[~unlabeled])
         if (X_val is None) != (y_val is None):
             raise ValueError("Pass both X_val and y_val, or neither.")
-        torch_entropy = _torch_entropy(self.random_state)  # before any draw
+        entropy = torch_entropy(self.random_state)  # before any draw
         rng = check_random_state(self.random_state)
         n_samples = len(y)
         if self.retrain == "update":
@@ -668,10 +649,9 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         if X_val is not None:
             scorer = check_scoring(self.estimator, scoring=self.scoring)
 
-        criteria = self._start_stopping(X_val, n_samples, simulating, torch_entropy)
-        stop_early = _STOP_EARLY.get()
+        criteria = self._start_stopping(X_val, n_samples, simulating, entropy)
         state = SimpleNamespace(
-            torch_entropy=torch_entropy, split_warned=False, n_fits=0, budget=budget,
+            torch_entropy=entropy, split_warned=False, n_fits=0, budget=budget,
             simulating=simulating, stop=None,
         )
         history = defaultdict(list)
@@ -770,11 +750,10 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         ):
             return list(previous) if isinstance(previous, list) else [previous]
         self._stopping_key = key
-        seed = _stopping_seed(torch_entropy)
+        seed = derived_seed(torch_entropy, STOPPING_KEY)  # draws nothing: same picks
         for criterion in fresh:
-            own = criterion.get_params(deep=False)
-            if "random_state" in own and own["random_state"] is None and seed is not None:
-                criterion.set_params(random_state=seed)
+            if "random_state" in criterion.get_params(deep=False):
+                seed_if_unset(criterion, seed)
         return fresh
 
     def _stop_or_not(self, criteria, history, estimator, X, label_round, n_round, state):
@@ -901,9 +880,8 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 "Use a seed-set strategy (FacilityLocationSampling(), "
                 "DispersionSampling()) or RandomSampling(), or pass initial_indices."
             )
-        own = strategy.get_params(deep=False)
-        if "random_state" in own and own["random_state"] is None:
-            strategy.set_params(random_state=int(rng.randint(np.iinfo(np.int32).max)))
+        if "random_state" in strategy.get_params(deep=False):
+            seed_if_unset(strategy, lambda: draw_seed(rng))
         with config_context(assume_finite=True):  # X was validated in fit
             picks = strategy.fit(X).query(X, batch_size=n_initial)
         return np.asarray(picks, dtype=np.intp)
@@ -956,7 +934,7 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         if net is not None:
             self._fit_split_or_not(net, y_labeled, n_round, state)
         state.n_fits += 1
-        with _torch_seeded(net, _round_seed(state.torch_entropy, n_round)):
+        with _torch_seeded(net, derived_seed(state.torch_entropy, n_round)):
             fit(with_labels(X_labeled, y_labeled), y_labeled)
         return estimator, perf_counter() - tic
 
@@ -986,13 +964,12 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     def _round_strategy(self, estimator, X, y, order, rng):
         """A clone of the strategy, given the round's estimator and labeled set."""
         strategy = clone(self.strategy if self.strategy is not None else EntropySampling())
-        params = {"estimator": estimator, "prefit": True}
-        own = strategy.get_params(deep=False)
-        if "random_state" in own and own["random_state"] is None:
-            params["random_state"] = int(rng.randint(np.iinfo(np.int32).max))
+        strategy.set_params(estimator=estimator, prefit=True)
+        if "random_state" in strategy.get_params(deep=False):
+            seed_if_unset(strategy, lambda: draw_seed(rng))
         idx = np.asarray(order, dtype=np.intp)
         with config_context(assume_finite=True):  # X was validated in fit
-            return strategy.set_params(**params).fit(take(X, idx), y[idx])
+            return strategy.fit(take(X, idx), y[idx])
 
     def _record(
         self, history, n_round, order, fit_time, query_time, est, scorer, X_val, y_val, state

@@ -18,9 +18,12 @@ from sklearn.model_selection import StratifiedKFold, check_cv
 from sklearn.utils import check_random_state
 from sklearn.utils.parallel import Parallel, delayed
 
+from ._config import get_config
 from .embeddings._estimators import _final_net
-from .learner import AUTO_ROUNDS, ActiveLearner, _evaluate_stopping_only
+from .embeddings._passes import _torch_seeded
+from .learner import AUTO_ROUNDS, ActiveLearner
 from .strategies import RandomSampling
+from .utils._random import draw_seed, seed_if_unset
 
 __all__ = ["active_learning_curve", "compare_strategies", "StrategyComparison",
            "resolve_strategy", "strategy_aliases"]
@@ -157,7 +160,7 @@ def _trials(X, y, X_test, y_test, cv, n_repeats, rng):
             raise ValueError("Pass either cv or (X_test, y_test), not both.")
         return [(None, None, 0, r) for r in range(n_repeats)]
     if cv is None:
-        cv = StratifiedKFold(n_splits=5, shuffle=True, random_state=rng.randint(2**31 - 1))
+        cv = StratifiedKFold(n_splits=5, shuffle=True, random_state=draw_seed(rng))
     cv = check_cv(cv, y, classifier=True)
     if isinstance(cv, StratifiedKFold) or "Stratified" in type(cv).__name__:
         classes, counts = np.unique(y, return_counts=True)
@@ -221,22 +224,32 @@ def _warm_up(estimator, X, y):
     if net is not None:
         net.set_params(train_split=None)  # skorch's ValidSplit(5) cannot split 6 samples
     try:
-        estimator.fit(_take(X, idx), y[idx])
+        # seeded, and so under the lock of torch's global generators: a trial in
+        # another thread of this process may be drawing from them
+        with _torch_seeded(net, 0):
+            estimator.fit(_take(X, idx), y[idx])
     except Exception:  # the real fit will report any problem
         pass
 
 
-def _run_trial(learner, X, y, X_test, y_test, info, error_score):
-    """Fit one learner; return its per-round history (or the error)."""
+def _run_trial(learner, X, y, X_test, y_test, info, error_score, n_threads):
+    """Fit one learner; return its per-round history (or the error).
+
+    ``n_threads`` is the caller's ``skal.get_config()["n_threads"]``, passed
+    explicitly: a worker process or a Dask worker does not share its config.
+    """
     _warm_up(learner.estimator, X, y)
     try:
         with warnings.catch_warnings():
             # joblib hands large arrays to workers as read-only memory maps, which
             # torch warns about; skal never writes to them
             warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+            learner._validate_params()
             # the curves need every round: a stopping criterion is only recorded
-            with _evaluate_stopping_only():
-                history = learner.fit(X, y, X_val=X_test, y_val=y_test).history_
+            history = learner._fit(
+                X, y, initial_indices=None, X_val=X_test, y_val=y_test, stop_early=False,
+                n_threads=n_threads,
+            ).history_
     except Exception as exc:  # a crashed trial must not lose the others
         if error_score == "raise":
             raise
@@ -263,7 +276,7 @@ def _tasks(learner, X, y, X_test, y_test, cv, n_repeats, scoring, random_state):
     _check_scorer_fits(learner.estimator, scoring)
     rng = check_random_state(random_state)
     trials = _trials(X, y, X_test, y_test, cv, n_repeats, rng)
-    seeds = rng.randint(2**31 - 1, size=len(trials))
+    seeds = draw_seed(rng, size=len(trials))
     n_pool = min(len(y) if split is None else len(split[0]) for split, *_ in trials)
     n_initial, budget = _resolve_sizes(learner, n_pool)
     tasks = []
@@ -272,10 +285,7 @@ def _tasks(learner, X, y, X_test, y_test, cv, n_repeats, scoring, random_state):
             random_state=int(seed), scoring=scoring, initial_size=n_initial, budget=budget,
             verbose=0,
         )
-        estimator_params = trial_learner.estimator.get_params()
-        seeded = {f"estimator__{k}": int(seed) for k, v in estimator_params.items()
-                  if k.endswith("random_state") and v is None}
-        trial_learner.set_params(**seeded)
+        seed_if_unset(trial_learner.estimator, seed, deep=True)
         if split is None:
             data = (X, y, X_test, y_test)
         else:
@@ -287,9 +297,11 @@ def _tasks(learner, X, y, X_test, y_test, cv, n_repeats, scoring, random_state):
 
 
 def _run(tasks, n_jobs, verbose, error_score, labels=None):
+    n_threads = get_config()["n_threads"]  # the workers' own config is the default
     parallel = Parallel(n_jobs=n_jobs, return_as="generator")
     results = parallel(
-        delayed(_run_trial)(learner, *data, info, error_score) for learner, data, info in tasks
+        delayed(_run_trial)(learner, *data, info, error_score, n_threads)
+        for learner, data, info in tasks
     )
     if verbose:
         from tqdm.auto import tqdm
@@ -385,10 +397,13 @@ def active_learning_curve(
         Trials run in parallel through joblib; under
         ``joblib.parallel_config(backend="dask")`` they run on a Dask cluster.
     random_state : int, RandomState instance or None, default=None
-        One generator draws every trial's seed (and the default folds), so the
-        results do not depend on ``n_jobs`` or the backend. The seed is the
-        trial learner's ``random_state``, and every ``random_state`` of the
-        estimator left at None.
+        One generator draws every trial's seed (and the default folds). The
+        seed is the trial learner's ``random_state``, and every
+        ``random_state`` of the estimator left at None. Every trial runs with
+        the torch and BLAS thread count of :func:`skal.set_config`
+        (``n_threads``, 1 by default), so with an int ``random_state`` the
+        results are bit-identical whatever ``n_jobs``, the joblib backend
+        (loky, Dask) or the machine's core count.
     verbose : int, default=0
         If positive, show a progress bar over trials (tqdm).
     error_score : "raise" or float, default=np.nan
@@ -733,7 +748,11 @@ def compare_strategies(
         The (strategy, trial) runs run in parallel through joblib.
     random_state : int, RandomState instance or None, default=None
         One generator draws every trial's seed (and the default folds), so
-        every strategy sees the same trials, whatever ``n_jobs``.
+        every strategy sees the same trials. Every run uses the thread count
+        of :func:`skal.set_config` (``n_threads``, 1 by default), so with an
+        int ``random_state`` the results are bit-identical whatever
+        ``n_jobs``, the joblib backend (loky, Dask) or the machine's core
+        count.
     alpha : float, default=0.05
         Significance level of the penalty matrix's paired t-tests.
     verbose : int, default=0

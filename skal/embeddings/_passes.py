@@ -15,6 +15,7 @@ import numpy as np
 from .._config import config_context, get_config
 from ..exceptions import EmbeddingError
 from ..utils._data import is_dataset, num_samples, take
+from ..utils._random import TORCH_RNG_LOCK
 from ._estimators import _final_net, _name, check_predict_proba
 
 
@@ -53,7 +54,9 @@ def _net_state_kept(estimator):
 def _torch_seeded(net, seed):
     """Seed torch (CPU and the net's CUDA device), leaving the global generators as they were.
 
-    Does nothing if ``seed`` or ``net`` is None.
+    Does nothing if ``seed`` or ``net`` is None. The block holds a process-wide
+    lock: torch's generators are global, so seeded fits in threads of one
+    process (a Dask worker running two trials) take turns.
     """
     if seed is None or net is None:
         yield
@@ -65,7 +68,7 @@ def _torch_seeded(net, seed):
     if device is not None and torch.device(device).type == "cuda" and torch.cuda.is_available():
         index = torch.device(device).index
         devices = [torch.cuda.current_device() if index is None else index]
-    with torch.random.fork_rng(devices=devices):
+    with TORCH_RNG_LOCK, torch.random.fork_rng(devices=devices):
         torch.random.default_generator.manual_seed(seed)
         for index in devices:
             with torch.cuda.device(index):

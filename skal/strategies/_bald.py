@@ -12,6 +12,7 @@ from ..selection import BaseRanking, ScoreRanking
 from ..uncertainty import _mutual_information
 from ..utils._data import num_samples
 from ..utils._docstring import Substitution
+from ..utils._random import draw_seed
 from ..utils._sklearn_compat import Interval
 
 __all__ = ["BALD", "BatchBALD"]
@@ -34,7 +35,7 @@ def _conditional_entropy(probs):
 
 def _seed(random_state, *key):
     """A 32-bit seed from ``random_state`` and ``key`` (which stream it is for)."""
-    base = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+    base = draw_seed(check_random_state(random_state))
     return int(np.random.SeedSequence([base, *key]).generate_state(1)[0])
 
 

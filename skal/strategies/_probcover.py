@@ -11,6 +11,7 @@ from sklearn.utils import check_random_state
 
 from ..selection import BaseRanking
 from ..utils._docstring import Substitution
+from ..utils._random import draw_seed
 from ..utils._sklearn_compat import Interval, StrOptions
 from ._representation import (
     _LABELED_SET_DOC,
@@ -20,7 +21,6 @@ from ._representation import (
 
 __all__ = ["ProbCover"]
 
-_MAX_SEED = np.iinfo(np.int32).max
 
 # largest block of float64 distances held at once
 _BLOCK_BYTES = 64 * 2**20
@@ -255,7 +255,7 @@ class ProbCover(BaseRepresentationStrategy):
         labeled = self._labeled_points(estimator)
         n = len(points)
         rng = check_random_state(self.random_state)
-        kmeans_seed, tail_seed = rng.randint(_MAX_SEED, size=2)
+        kmeans_seed, tail_seed = draw_seed(rng, size=2)
         if self.n_candidates is None or n <= self.n_candidates:
             candidates = np.arange(n)
         else:

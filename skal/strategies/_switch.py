@@ -2,12 +2,12 @@
 
 from numbers import Integral
 
-import numpy as np
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_random_state, get_tags
 
-from ..base import _MAX_SEED, BaseStrategy
+from ..base import BaseStrategy
+from ..utils._random import draw_seed
 from ..utils._sklearn_compat import HasMethods, Interval, _fit_context, _num_samples
 
 __all__ = ["SwitchingStrategy"]
@@ -200,7 +200,7 @@ class SwitchingStrategy(BaseStrategy):
             if self.prefit:
                 params["prefit"] = True
         if "random_state" in own and own["random_state"] is None:
-            seeds = check_random_state(self.random_state).randint(_MAX_SEED, size=2)
+            seeds = draw_seed(check_random_state(self.random_state), size=2)
             params["random_state"] = int(seeds[which])
         strategy.set_params(**{k: v for k, v in params.items() if k in own})
         self.strategy_ = strategy.fit(X, y)

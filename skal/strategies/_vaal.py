@@ -13,6 +13,7 @@ from ..base import BaseStrategy, _StrategyRanking
 from ..selection import ScoreRanking
 from ..utils._device import resolve_device
 from ..utils._data import num_samples
+from ..utils._random import draw_seed
 from ..utils._sklearn_compat import Interval, StrOptions
 
 __all__ = ["VAAL"]
@@ -275,7 +276,7 @@ class VAAL(BaseStrategy):
         # The seed of the training, drawn here once (as sklearn's bagging draws its
         # ``_seeds`` in fit): query, rank, transform and lazy_rank then each train
         # the same networks on the same pool, whatever ``random_state`` is.
-        self._seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        self._seed = draw_seed(check_random_state(self.random_state))
 
     # -- template methods --------------------------------------------------------
 
