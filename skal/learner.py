@@ -992,13 +992,22 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
 
     def _validate_X(self, X, reset):
         """``X`` validated as scikit-learn does, or as given if the estimator reads it."""
-        if _reads_as_given(X, pool_kind(X), self.estimator):
+        kind = pool_kind(X)
+        if _reads_as_given(X, kind, self.estimator):
             n_samples = num_samples(X)
             if n_samples == 0:
                 raise ValueError(
                     f"Found {type(X).__name__} with 0 sample(s) while a minimum of 1 is "
                     "required by ActiveLearner."
                 )
+            if kind in ("dataset", "dict"):
+                # no features to count (a Dataset's items are whatever it returns):
+                # as scikit-learn's rule, n_features_in_ is set only for inputs
+                # with features, and the net itself checks what it reads
+                if reset:
+                    for name in ("n_features_in_", "feature_names_in_"):
+                        self.__dict__.pop(name, None)
+                return X
             # only the number of features and the column names, where X has them
             validate_data(self, X, reset=reset, skip_check_array=True)
             return X

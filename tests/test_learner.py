@@ -1128,3 +1128,68 @@ def test_a_warning_repeated_every_round_is_shown_once(data):
         ActiveLearner(LogisticRegression(max_iter=1), batch_size=10, budget=60,
                       random_state=0).fit(X, y)
     assert not [w for w in record if issubclass(w.category, ConvergenceWarning)]
+
+
+# -- Datasets: n_features_in_ only where the input has features (issue 19 item 5) ----
+
+
+@pytest.fixture(scope="module")
+def digits_dataset():
+    import torch
+    from sklearn.datasets import load_digits
+    from torch.utils.data import TensorDataset
+
+    X, y = load_digits(return_X_y=True)
+    X, y = (X[:300] / 16).astype(np.float32), y[:300]
+    return X, y, TensorDataset(torch.from_numpy(X), torch.from_numpy(y))
+
+
+def test_a_learner_fitted_on_a_dataset_predicts_scores_and_queries_arrays_too(
+    digits_dataset,
+):
+    X, y, dataset = digits_dataset
+    learner = ActiveLearner(
+        make_skorch_classifier(64, 10, max_epochs=3), BADGE(), batch_size=10,
+        initial_size=20, budget=40, random_state=0,
+    ).fit(dataset, y)
+    # a TensorDataset's items are (x, y) pairs: it has no features to count
+    assert not hasattr(learner, "n_features_in_")
+    np.testing.assert_array_equal(learner.predict(X), learner.predict(dataset))
+    np.testing.assert_array_equal(learner.predict_proba(X), learner.predict_proba(dataset))
+    assert learner.score(X, y) == learner.score(dataset, y)
+    np.testing.assert_array_equal(
+        learner.query(X, batch_size=5), learner.query(dataset, batch_size=5)
+    )
+    np.testing.assert_array_equal(learner.rank(X), learner.rank(dataset))
+
+
+def test_refitting_on_a_dataset_forgets_the_arrays_feature_count(digits_dataset):
+    X, y, dataset = digits_dataset
+    learner = ActiveLearner(
+        make_skorch_classifier(64, 10, max_epochs=2), batch_size=10, initial_size=20,
+        budget=30, random_state=0,
+    )
+    assert learner.fit(X, y).n_features_in_ == 64
+    assert learner.predict(dataset).shape == (300,)  # arrays-fitted reads a Dataset
+    assert not hasattr(learner.fit(dataset, y), "n_features_in_")
+    with pytest.raises(ValueError, match="X has 63 features"):
+        learner.fit(X, y).predict(X[:, :63])  # arrays still checked
+
+
+def test_a_strategy_fitted_on_a_dataset_queries_arrays_and_datasets_alike(digits_dataset):
+    X, y, dataset = digits_dataset
+    net = make_skorch_classifier(64, 10, max_epochs=3).fit(X[:100], y[:100])
+    strategy = BADGE(net, prefit=True, random_state=0).fit(
+        torch_subset(dataset, range(100)), y[:100]
+    )
+    assert not hasattr(strategy, "n_features_in_")
+    np.testing.assert_array_equal(
+        strategy.query(X[100:], 10),
+        strategy.query(torch_subset(dataset, range(100, 300)), 10),
+    )
+
+
+def torch_subset(dataset, indices):
+    from torch.utils.data import Subset
+
+    return Subset(dataset, list(indices))
