@@ -87,7 +87,10 @@ def rebuild_estimators(parameters):
 
     def mlp():
         p = parameters["mlp"]
-        net = make_skorch_classifier(64, 10, **MLP_PARAMS).initialize()
+        # the training parameters too: GLISTER takes a gradient step with them
+        net = make_skorch_classifier(
+            64, 10, optimizer=torch.optim.SGD, lr=0.05, **MLP_PARAMS
+        ).initialize()
         state = {k: torch.tensor(np.asarray(v, dtype=np.float32))
                  for k, v in p["state_dict"].items()}
         net.module_.load_state_dict(state)

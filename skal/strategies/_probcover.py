@@ -13,11 +13,8 @@ from ..selection import BaseRanking
 from ..utils._docstring import Substitution
 from ..utils._random import draw_seed
 from ..utils._sklearn_compat import Interval, StrOptions
-from ._representation import (
-    _LABELED_SET_DOC,
-    _REPRESENTATION_PARAMS_DOC,
-    BaseRepresentationStrategy,
-)
+from ..base import BaseRepresentationStrategy
+from ._representation import _LABELED_SET_DOC, _REPRESENTATION_PARAMS_DOC
 
 __all__ = ["ProbCover"]
 

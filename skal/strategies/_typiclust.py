@@ -11,11 +11,8 @@ from ..selection import BaseRanking
 from ..utils._docstring import Substitution
 from ..utils._sklearn_compat import Interval
 from ._kmeans import _seeded_kmeans
-from ._representation import (
-    _LABELED_SET_DOC,
-    _REPRESENTATION_PARAMS_DOC,
-    BaseRepresentationStrategy,
-)
+from ..base import BaseRepresentationStrategy
+from ._representation import _LABELED_SET_DOC, _REPRESENTATION_PARAMS_DOC
 
 __all__ = ["TypiClust"]
 

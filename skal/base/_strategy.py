@@ -1,4 +1,4 @@
-"""Base classes for query strategies.
+"""The strategy template, and the bases that need nothing but it.
 
 A strategy is a scikit-learn estimator with a transformer's ``fit`` /
 ``transform`` and two more public methods, ``query`` and ``rank``. The public
@@ -19,28 +19,23 @@ from sklearn.utils import check_random_state, get_tags
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
-from .embeddings import (
+from ..embeddings import (
     check_embedding,
     check_predict_proba,
     penultimate_embedding,
     predict_proba,
 )
-from .embeddings._estimators import _reads_as_given, _unwrap
-from .selection import BaseRanking, ScoreRanking
-from .utils._data import num_samples, pool_kind, with_labels
-from .utils._docstring import Substitution
-from .utils._random import draw_seed
-from .utils._sklearn_compat import HasMethods, _fit_context, validate_data
+from ..embeddings._estimators import _reads_as_given, _unwrap
+from ..selection import BaseRanking, ScoreRanking
+from ..utils._data import num_samples, pool_kind, with_labels
+from ..utils._docstring import Substitution
+from ..utils._random import draw_seed
+from ..utils._sklearn_compat import HasMethods, _fit_context, validate_data
 
 __all__ = [
-    "BaseAdversarial",
-    "BaseBALD",
     "BaseEmbeddingStrategy",
     "BaseMetaStrategy",
-    "BasePrefilter",
-    "BaseRepresentationStrategy",
     "BaseScoreStrategy",
-    "BaseSeedStrategy",
     "BaseStrategy",
     "BaseUncertaintySampling",
 ]
@@ -842,13 +837,3 @@ class _StrategyRanking(BaseRanking):
                 X_new, self._estimator, offset=self.n_points, **self._context
             )
         return len(self._ranking.add(points))
-
-
-# The bases of families whose machinery lives with them (attacks, MC dropout,
-# seed sets, representations, prefilters) are defined in their modules; they are listed here so
-# that every base class has one home. Imported last: they build on the above.
-from .strategies._adversarial import BaseAdversarial  # noqa: E402
-from .strategies._bald import BaseBALD  # noqa: E402
-from .strategies._representation import BaseRepresentationStrategy  # noqa: E402
-from .strategies._seed import BaseSeedStrategy  # noqa: E402
-from .strategies._two_stage import BasePrefilter  # noqa: E402
