@@ -48,8 +48,7 @@ X_pool, y_pool = X[300:], y[300:]
 # %%
 # A net trained on 300 labels, and BADGE's first picks
 # ----------------------------------------------------
-net = make_skorch_classifier(X.shape[1], 10, hidden_units=128, max_epochs=30,
-                             lr=0.1).fit(X_train, y_train)
+net = make_skorch_classifier(X.shape[1], 10, max_epochs=30).fit(X_train, y_train)
 print(f"accuracy on the pool: {net.score(X_pool, y_pool):.3f}")
 
 badge = BADGE(estimator=net, prefit=True, random_state=0)

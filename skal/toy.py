@@ -209,11 +209,12 @@ def make_skorch_classifier(
     n_features,
     n_classes,
     *,
-    hidden_units=32,
+    hidden_units=128,
     n_hidden=1,
     output="logits",
     max_epochs=20,
-    lr=0.05,
+    optimizer=torch.optim.Adam,
+    lr=0.01,
     batch_size=64,
     device="cpu",
     seed=0,
@@ -223,21 +224,30 @@ def make_skorch_classifier(
 
     The net is ready for skal: no internal validation split, silent, and
     seeded (a :class:`SeededNeuralNetClassifier`), so that fits are
-    reproducible.
+    reproducible. Its defaults train a sensible model on a few dozen to a
+    few hundred labeled samples (see Notes).
 
     Parameters
     ----------
     n_features, n_classes : int
         Input and output sizes.
-    hidden_units, n_hidden : int, default=32, 1
-        Size of the hidden layers.
+    hidden_units : int, default=128
+        Width of each hidden layer.
+    n_hidden : int, default=1
+        Number of hidden layers.
     output : {"logits", "probabilities"}, default="logits"
         Module output; the criterion follows it (``CrossEntropyLoss`` for
         logits, ``NLLLoss`` for probabilities, skorch's conventions).
     max_epochs : int, default=20
         Training epochs per ``fit``.
-    lr : float, default=0.05
-        Learning rate of skorch's default optimizer (SGD).
+    optimizer : type of torch.optim.Optimizer, default=torch.optim.Adam
+        The optimizer class, as for ``NeuralNetClassifier`` (whose own
+        default is SGD). Its other parameters go in ``optimizer__*``
+        keywords, e.g. ``optimizer=torch.optim.SGD, optimizer__momentum=0.9``.
+    lr : float, default=0.01
+        Learning rate of ``optimizer``. It suits Adam; with
+        ``optimizer=torch.optim.SGD`` pass a larger one (e.g. 0.1 with
+        momentum 0.9).
     batch_size : int, default=64
         Samples per training and prediction batch.
     device : str or torch.device, default="cpu"
@@ -257,6 +267,20 @@ def make_skorch_classifier(
     --------
     MLPClassifierModule : The module.
     skal.embeddings.penultimate_embedding : What the strategies read from the net.
+
+    Notes
+    -----
+    The defaults (Adam, ``lr=0.01``, 128 hidden units, 20 epochs of batches
+    of 64) were chosen on scikit-learn's digits (``X / 16``), training on
+    20 to 500 random labeled images and scoring on 797 held-out ones (mean
+    of 5 draws): test accuracy 0.62, 0.78, 0.86, 0.89 and 0.93 with 20, 50,
+    100, 200 and 500 labels, within 0.01 of ``LogisticRegression`` or
+    above it at each size (0.54, 0.77, 0.85, 0.90, 0.92), in under half a
+    second per fit on one CPU thread. Plain SGD (skorch's default optimizer) with
+    ``lr=0.05`` and 32 hidden units gave 0.16, 0.18, 0.21, 0.34 and 0.71:
+    too few steps to learn from a small labeled set. On small standardized
+    tabular sets (breast cancer, wine, a synthetic four-class problem) the
+    defaults came within 0.01 of ``LogisticRegression`` or above it.
 
     Examples
     --------
@@ -278,6 +302,7 @@ def make_skorch_classifier(
         module__output=output,
         criterion=criterion,
         max_epochs=max_epochs,
+        optimizer=optimizer,
         lr=lr,
         batch_size=batch_size,
         device=device,

@@ -47,10 +47,13 @@ def test_ci_runs_the_readme_test_and_docs_commands():
     assert demo.endswith("python -m skal demo")
     assert tests.endswith("python -m pytest")
     assert docs.endswith("python -m sphinx -W -b html docs docs/_build/html")
-    # CI runs the test command, then the docs build, each exactly as README writes it
+    # CI builds README's virtual environment from nothing (what a new user installs
+    # today), then runs the test command and the docs build, exactly as README writes them
     ci = [line for line in (ROOT / ".ci" / "run").read_text().splitlines()
           if line and not line.startswith(("#", "set ", "cd "))]
-    assert ci == [tests, docs]
+    venv = re.match(r"python3 -m venv (\S+) &&", tests).group(1)
+    assert ci[0] == f"python3 -m venv --clear {venv}"
+    assert ci[1:3] == [tests, docs]
 
 
 def test_example_label_next_batch_runs():
