@@ -6,6 +6,7 @@ configuration with ``itertools.product``; the greedy reference loops over
 candidates with a strict ``>`` (ties to the lower index).
 """
 
+import copy
 import itertools
 
 import numpy as np
@@ -150,14 +151,41 @@ def net_of(module, data, **kwargs):
     ).fit(X, y)
 
 
+@pytest.fixture(scope="module")
+def batchnorm_net(data):
+    """``batchnorm_net(p_input=0.0)``: ``net_of(BatchNormDropoutModule, data, ...)``,
+    fitted once per ``p_input``; each call returns a copy, for the test to change."""
+    fitted = {}
+
+    def get(p_input=0.0):
+        if p_input not in fitted:
+            fitted[p_input] = net_of(BatchNormDropoutModule, data, module__p_input=p_input)
+        return copy.deepcopy(fitted[p_input])
+
+    return get
+
+
+@pytest.fixture(scope="module")
+def no_dropout_net(data):
+    """A skorch MLP whose only dropout layer has p=0; read, never changed."""
+    X, y, _ = data
+    return make_skorch_classifier(5, 3, max_epochs=1).fit(X, y)
+
+
+@pytest.fixture(scope="module")
+def linear_net(data):
+    """A skorch net with no dropout layer at all; read, never changed."""
+    return net_of(lambda: nn.Sequential(nn.Linear(5, 3)), data)
+
+
 # --------------------------------------------------------------------------
 # MC dropout
 # --------------------------------------------------------------------------
 
 
-def test_mc_dropout_uses_dropout_only_and_restores_everything(data):
+def test_mc_dropout_uses_dropout_only_and_restores_everything(data, batchnorm_net):
     X, _, X_pool = data
-    net = net_of(BatchNormDropoutModule, data)
+    net = batchnorm_net()
     bn = net.module_.body[2]
     stats = bn.running_mean.clone(), bn.running_var.clone()
     net.module_.train()  # an unusual mode, to see that it comes back
@@ -183,8 +211,8 @@ def test_mc_dropout_uses_dropout_only_and_restores_everything(data):
     np.testing.assert_allclose(net.predict_proba(X_pool), eval_proba, rtol=1e-5, atol=1e-6)
 
 
-def test_mc_dropout_restores_modes_on_error(data):
-    net = net_of(BatchNormDropoutModule, data)
+def test_mc_dropout_restores_modes_on_error(batchnorm_net):
+    net = batchnorm_net()
     net.module_.eval()
     cpu_state = torch.random.get_rng_state()
     with pytest.raises(Exception):
@@ -215,11 +243,11 @@ def test_mc_dropout_respects_output_convention(data):
 
 
 @pytest.mark.parametrize("p_input", [0.0, 0.3])
-def test_shared_prefix_equals_plain_passes(data, p_input):
+def test_shared_prefix_equals_plain_passes(data, batchnorm_net, p_input):
     # The masks are drawn once per dropout call, so running the prefix once
     # and tiling gives the same probabilities as n plain passes.
     X_pool = data[2]
-    net = net_of(BatchNormDropoutModule, data, module__p_input=p_input)
+    net = batchnorm_net(p_input)
     calls = []
     hook = net.module_.body[1].register_forward_hook(lambda m, i, o: calls.append(len(o)))
     fast = _mc_dropout_proba(net, X_pool, 7, seed=0, batch_size=50)
@@ -372,15 +400,16 @@ def test_bald_lazy_rank_and_add(dropout_net, data):
 def test_bald_does_not_mutate_and_restores_state(dropout_net, data):
     X_pool = data[2].copy()
     X0 = X_pool.copy()
-    params = [p.detach().clone() for p in dropout_net.module_.parameters()]
-    grads = [p.requires_grad for p in dropout_net.module_.parameters()]
-    dropout_net.module_.eval()
-    BALD(dropout_net, prefit=True, random_state=0).rank(X_pool)
-    BatchBALD(dropout_net, prefit=True, n_candidates=10, max_joint=3, random_state=0).rank(X_pool)
+    net = copy.deepcopy(dropout_net)  # its mode is set below: not the shared fixture
+    params = [p.detach().clone() for p in net.module_.parameters()]
+    grads = [p.requires_grad for p in net.module_.parameters()]
+    net.module_.eval()
+    BALD(net, prefit=True, random_state=0).rank(X_pool)
+    BatchBALD(net, prefit=True, n_candidates=10, max_joint=3, random_state=0).rank(X_pool)
     np.testing.assert_array_equal(X_pool, X0)
-    for p, p0, g in zip(dropout_net.module_.parameters(), params, grads):
+    for p, p0, g in zip(net.module_.parameters(), params, grads):
         assert torch.equal(p, p0) and p.requires_grad == g
-    assert not any(m.training for m in dropout_net.module_.modules())
+    assert not any(m.training for m in net.module_.modules())
 
 
 def test_bald_fit_clones_and_active_learner(data):
@@ -417,16 +446,14 @@ def test_error_not_a_skorch_net(Strategy, data):
 
 
 @pytest.mark.parametrize("Strategy", [BALD, BatchBALD])
-def test_error_no_dropout(Strategy, data):
+def test_error_no_dropout(Strategy, data, no_dropout_net, linear_net):
     X, y, X_pool = data
-    net = make_skorch_classifier(5, 3, max_epochs=1).fit(X, y)  # dropout p=0
     with pytest.raises(EmbeddingError, match=r"only dropout layers with p=0.*Dropout\(0\.5\)"):
-        Strategy(net, prefit=True).query(X_pool, 2)
+        Strategy(no_dropout_net, prefit=True).query(X_pool, 2)
     with pytest.raises(EmbeddingError, match="module__dropout=0.5"):
         Strategy(make_skorch_classifier(5, 3, max_epochs=1)).fit(X, y)
-    plain = net_of(lambda: nn.Sequential(nn.Linear(5, 3)), data)
     with pytest.raises(EmbeddingError, match="has no dropout layer"):
-        Strategy(plain, prefit=True).rank(X_pool)
+        Strategy(linear_net, prefit=True).rank(X_pool)
 
 
 def test_error_dropout_never_called(data):

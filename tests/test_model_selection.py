@@ -63,6 +63,7 @@ def test_trial_equals_a_hand_run(iris):
     np.testing.assert_allclose(curves["test_scores"][1], by_hand.history_["score"])
 
 
+@pytest.mark.slow  # starts a pool of worker processes: the point is the real run
 def test_same_results_for_n_jobs_1_and_2(iris):
     X, y = iris
     one = active_learning_curve(_learner(), X, y, cv=3, n_repeats=2, random_state=0, n_jobs=1)
@@ -101,6 +102,7 @@ def test_compare_keeps_given_random_baseline_first(iris):
     assert comparison.baseline == "rnd"
 
 
+@pytest.mark.slow  # starts a Dask cluster of two processes: the point is the real run
 def test_dask_cluster_gives_the_local_results(iris):
     distributed = pytest.importorskip("distributed")  # a test dependency: always there in CI
     from joblib import parallel_config
@@ -199,18 +201,39 @@ def test_redundant_pool_diversity_does_not_lose_to_entropy():
     assert P[i["BADGE"], i["EntropySampling"]] > 0
 
 
-def test_summary_column_says_what_it_counts(iris):
+def _result(scores):
+    """One strategy's entry of ``StrategyComparison``'s ``results``, from its scores."""
+    scores = np.asarray(scores, dtype=float)
+    return {"score": scores, "fit_time": np.zeros_like(scores),
+            "query_time": np.zeros_like(scores), "errors": []}
+
+
+def test_summary_column_says_what_it_counts():
     """The penalty matrix's row sum, named for what it is: the number of other
     strategies beaten in a round, on average (it may exceed 1)."""
-    X, y = iris
-    comparison = compare_strategies(_learner(), ["entropy", "margin", BADGE()], X, y, cv=3,
-                                    n_repeats=2, random_state=0)
+    # 6 trials, 5 rounds; round 0 is the same initial set for every strategy
+    # (a tie), then each strategy is 0.1 ahead of the one before it, far
+    # beyond the noise: in 4 rounds of 5 it beats every strategy before it.
+    names = ["RandomSampling", "EntropySampling", "MarginSampling", "BADGE"]
+    rng = np.random.RandomState(0)
+    curve = np.linspace(0.5, 0.7, 5) + 0.01 * rng.randn(6, 5)
+    results = {}
+    for k, name in enumerate(names):
+        scores = curve + 0.005 * rng.randn(6, 5)
+        scores[:, 0] = curve[:, 0]
+        scores[:, 1:] += 0.1 * k
+        results[name] = _result(scores)
+    comparison = StrategyComparison(names, "RandomSampling", "accuracy",
+                                    np.array([6, 12, 18, 24, 30]), results,
+                                    [{"trial": t} for t in range(6)], alpha=0.05)
     rows = comparison.summary()
     assert "wins" not in rows[0]
     for i, row in enumerate(rows):
         beaten = row["strategies_beaten_per_round"]
         assert beaten == pytest.approx(comparison.penalty[i].sum())
         assert 0 <= beaten <= len(rows) - 1
+    expected = [0.0, 0.8, 1.6, 2.4]  # 0 to 3 others, in 4 rounds of 5
+    assert [r["strategies_beaten_per_round"] for r in rows] == pytest.approx(expected)
     doc = StrategyComparison.summary.__doc__
     assert "strategies_beaten_per_round" in doc and "averaged over the" in doc
 

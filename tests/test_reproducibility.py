@@ -186,6 +186,7 @@ def _assert_same_scores(a, b):
         np.testing.assert_array_equal(a[name], b[name], err_msg=name)
 
 
+@pytest.mark.slow  # worker processes, a Dask cluster
 @pytest.mark.parametrize("name", sorted(ESTIMATORS))
 def test_trials_do_not_depend_on_n_jobs_or_the_parent_threads(digits400, name):
     X, y = _data(digits400, name)
@@ -197,6 +198,7 @@ def test_trials_do_not_depend_on_n_jobs_or_the_parent_threads(digits400, name):
     )
 
 
+@pytest.mark.slow  # worker processes, a Dask cluster
 def test_learning_curves_do_not_depend_on_n_jobs(digits400):
     X, y = digits400
     learner = ActiveLearner(_net(), EntropySampling(), initial_size=20, batch_size=20,
@@ -209,6 +211,7 @@ def test_learning_curves_do_not_depend_on_n_jobs(digits400):
     assert np.isfinite(curves[0]["test_scores"]).all()
 
 
+@pytest.mark.slow  # worker processes, a Dask cluster
 def test_trials_on_a_dask_cluster_give_the_serial_histories(digits400):
     distributed = pytest.importorskip("dask.distributed")
     X, y = digits400
