@@ -245,8 +245,8 @@ def picks_summary(strategy, X, picks, y=None):
     >>> clf = LogisticRegression().fit(X[::10], y[::10])
     >>> strategy = MarginSampling(clf, prefit=True)
     >>> summary = picks_summary(strategy, X, strategy.query(X, 10), y=y)
-    >>> summary["picked_true"].sum(), summary["pool_true"].tolist()
-    (np.int64(10), [50, 50, 50])
+    >>> int(summary["picked_true"].sum()), summary["pool_true"].tolist()
+    (10, [50, 50, 50])
     """
     n = num_samples(X)
     picks = _check_picks(picks, n)

@@ -28,6 +28,14 @@ def skal_rank(*args, cwd=None):
     return done.returncode, done.stdout, done.stderr
 
 
+class _NoPandas:
+    """A meta path finder that makes ``import pandas`` raise ImportError."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] == "pandas":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+
+
 def read_csv(path):
     with open(path, newline="") as f:
         return list(csv.DictReader(f))
@@ -212,7 +220,8 @@ def test_npz_and_csv_pools(files, tmp_path, capsys):
 def test_csv_pool_without_pandas(files, tmp_path, capsys, monkeypatch):
     pool = files["pool"][:50]
     np.savetxt(tmp_path / "pool.csv", pool, delimiter=",")  # no header
-    monkeypatch.setitem(sys.modules, "pandas", None)  # `import pandas` raises ImportError
+    monkeypatch.delitem(sys.modules, "pandas", raising=False)  # as if never imported,
+    monkeypatch.setattr(sys, "meta_path", [_NoPandas(), *sys.meta_path])  # nor importable
     out = tmp_path / "r.csv"
     status, io = run_main([files["paths"]["logreg"], tmp_path / "pool.csv",
                            "--strategy", "entropy", "-o", out], capsys)

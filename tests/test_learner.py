@@ -821,7 +821,7 @@ def assert_same(y, before):
 def test_missing_label_none_with_a_pandas_series(iris_names):
     pd = pytest.importorskip("pandas")
     X, y, names, unknown = iris_names
-    y_known = pd.Series(names, dtype="string")
+    y_known = pd.Series(names, dtype="string", copy=True)  # pandas < 3 would share names
     y_known[unknown] = pd.NA
     before = y_known.copy()
     learner = ActiveLearner(LogisticRegression(), missing_label=None).fit(X, y_known)

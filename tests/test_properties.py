@@ -90,6 +90,7 @@ def test_simulated_rounds_never_lose_a_label(cls, problem, batch_size, seed):
     # the pool's labels: the nearest labeled sample's (every label known: a simulation)
     nearest = np.argmin(((X[:, None, :] - X_labeled[None]) ** 2).sum(-1), axis=1)
     y = y_labeled[nearest]
+    y[: len(y_labeled)] = y_labeled  # duplicate rows: keep every class labeled
     initial = np.arange(len(y_labeled))
     copies = X.copy(), y.copy()
     budget = min(len(y), len(initial) + 3 * batch_size)
