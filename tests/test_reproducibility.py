@@ -223,3 +223,59 @@ def test_trials_on_a_dask_cluster_give_the_serial_histories(digits400):
         with distributed.Client(cluster):
             on_dask = _comparison_scores(_net(), X, y, n_jobs=2, backend="dask")
     _assert_same_scores(serial, on_dask)
+
+
+# -- seeds in one home (issue 19 item 9) ----------------------------------------------
+
+
+def test_seeds_and_thread_counts_have_one_home():
+    """The largest seed is written once (skal/utils/_random.py), and no module
+    changes how another behaves through a ContextVar."""
+    import re
+    from pathlib import Path
+
+    root = Path(skal.__file__).parent
+    home = root / "utils" / "_random.py"
+    spelled = re.compile(r"2\s*\*\*\s*3[12]|iinfo\(np\.int32\)|_MAX_SEED|_SEED_MAX")
+    found = [
+        f"{path.relative_to(root)}:{n}"
+        for path in root.rglob("*.py") if path != home
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if spelled.search(line) or "ContextVar" in line or "set_num_threads" in line
+    ]
+    assert found == []
+
+
+def test_seed_if_unset_seeds_only_what_is_unset():
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from skal import BADGE, RandomSampling
+    from skal.utils._random import seed_if_unset
+
+    assert seed_if_unset(RandomSampling(), 7).random_state == 7
+    assert seed_if_unset(RandomSampling(random_state=3), 7).random_state == 3
+    draws = []
+    seed_if_unset(RandomSampling(random_state=3), lambda: draws.append(1) or 5)
+    assert draws == []  # nothing unset: nothing drawn
+    pipe = make_pipeline(StandardScaler(), LogisticRegression(random_state=None))
+    assert seed_if_unset(pipe, 11, deep=True).get_params()["logisticregression__random_state"] == 11
+    # a copy an earlier use has seeded follows the user's strategy's parameters
+    used = BADGE(random_state=1)
+    assert seed_if_unset(used, 9, params=BADGE().get_params()).random_state == 9
+    assert seed_if_unset(BADGE(), 9, params=BADGE(random_state=2).get_params()).random_state is None
+
+
+def test_stopping_is_only_recorded_in_trials_and_ends_a_fit(digits400):
+    """The trial runner passes stop_early=False to the fit it runs; a fit stops."""
+    from skal.stopping import StabilizingPredictions
+
+    X, y = _data(digits400, "logreg")
+    learner = ActiveLearner(LogisticRegression(max_iter=200), initial_size=20, batch_size=20,
+                            budget=200, random_state=0,
+                            stopping=StabilizingPredictions(window=1, threshold=0.5))
+    stopped = learner.fit(X, y)
+    assert stopped.stopped_ and stopped.history_["n_labeled"][-1] < 200
+    curves = active_learning_curve(learner, X, y, cv=2, random_state=0)
+    assert curves["n_labeled"][-1] == 200
+    assert curves["stopped"].all()

@@ -29,7 +29,7 @@ from ..embeddings._estimators import _reads_as_given, _unwrap
 from ..selection import BaseRanking, ScoreRanking
 from ..utils._data import num_samples, pool_kind, with_labels
 from ..utils._docstring import Substitution
-from ..utils._random import draw_seed
+from ..utils._random import draw_seed, seed_if_unset
 from ..utils._sklearn_compat import HasMethods, _fit_context, validate_data
 
 __all__ = [
@@ -773,10 +773,7 @@ class BaseMetaStrategy(BaseStrategy):
             inner = copy.copy(self.strategy_)  # keeps the labeled set, not re-fitted
         else:
             inner = self._new_inner(estimator)
-        own = self._inner_params()
-        if "random_state" in own and own["random_state"] is None:
-            inner.set_params(random_state=int(seed))
-        return inner
+        return seed_if_unset(inner, seed, params=self._inner_params())
 
     def _seeds(self, n):
         """``n`` seeds for inner strategies, the first draws of ``random_state``."""

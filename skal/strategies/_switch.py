@@ -7,7 +7,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_random_state, get_tags
 
 from ..base import BaseStrategy
-from ..utils._random import draw_seed
+from ..utils._random import draw_seed, seed_if_unset
 from ..utils._sklearn_compat import HasMethods, Interval, _fit_context, _num_samples
 
 __all__ = ["SwitchingStrategy"]
@@ -199,10 +199,11 @@ class SwitchingStrategy(BaseStrategy):
             params = {"estimator": own.get("estimator")}
             if self.prefit:
                 params["prefit"] = True
-        if "random_state" in own and own["random_state"] is None:
-            seeds = draw_seed(check_random_state(self.random_state), size=2)
-            params["random_state"] = int(seeds[which])
         strategy.set_params(**{k: v for k, v in params.items() if k in own})
+        seed_if_unset(  # the first two draws of random_state: one for each strategy
+            strategy, lambda: draw_seed(check_random_state(self.random_state), size=2)[which],
+            params=own,
+        )
         self.strategy_ = strategy.fit(X, y)
         self.n_labeled_ = n_labeled
         self.estimator_ = getattr(self.strategy_, "estimator_", None)

@@ -44,16 +44,20 @@ def draw_seed(rng, size=None):
     return rng.randint(MAX_SEED, size=size)
 
 
-def seed_if_unset(obj, seed, *, deep=False):
+def seed_if_unset(obj, seed, *, deep=False, params=None):
     """Set ``random_state=seed`` on ``obj`` where it is None; return ``obj``.
 
     With ``deep=True``, every nested ``*random_state`` parameter that is None
     (e.g. ``estimator__random_state`` of a ``Pipeline``'s steps) gets it too.
-    ``seed`` may be a callable, called once per parameter set (a fresh draw).
+    ``seed`` may be a callable, called once per parameter set (a fresh draw),
+    so nothing is drawn where nothing is unset. ``params`` are the parameters
+    that say what is unset (by default ``obj``'s own): the user's strategy,
+    when ``obj`` is a copy that an earlier use has seeded.
     """
     if seed is None:
         return obj
-    params = obj.get_params(deep=deep)
+    if params is None:
+        params = obj.get_params(deep=deep)
     names = [name for name, value in params.items() if value is None and (
         name == "random_state" or (deep and name.endswith("__random_state")))]
     if names:
