@@ -11,7 +11,8 @@ picks must say so in its issue and re-record the file.
 History: recorded on main a95106a; re-recorded at issue 19 from rebuilt
 estimators (only the 11 LogisticRegression cases whose picks scikit-learn 1.9's
 refit had changed differ from a95106a's, and ``python -m tests._golden``
-shows that the rebuilt estimators pick exactly as the fitted ones).
+shows that the rebuilt estimators pick exactly as the fitted ones, on today's
+releases and on the floors of ``requirements/min-versions.txt``).
 """
 
 import json
