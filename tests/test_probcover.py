@@ -269,10 +269,8 @@ def test_n_classes_from_the_labels_or_the_estimator():
 # --------------------------------------------------------------------------
 
 
-def test_distances_are_computed_in_bounded_blocks_and_the_graph_is_sparse(monkeypatch):
-    Z = _points(0, n=300)
-    n = len(Z)
-    expected = reference_greedy(Z, 0.3)
+def _record_block_shapes(monkeypatch):
+    """The shapes of the distance blocks ProbCover computes, recorded as it goes."""
     shapes = []
     original = _probcover._distance_blocks
 
@@ -282,6 +280,14 @@ def test_distances_are_computed_in_bounded_blocks_and_the_graph_is_sparse(monkey
             yield start, d2
 
     monkeypatch.setattr(_probcover, "_distance_blocks", recording)
+    return shapes
+
+
+def test_distances_are_computed_in_bounded_blocks_and_the_graph_is_sparse(monkeypatch):
+    Z = _points(0, n=300)
+    n = len(Z)
+    expected = reference_greedy(Z, 0.3)
+    shapes = _record_block_shapes(monkeypatch)
     monkeypatch.setattr(_probcover, "_BLOCK_BYTES", 8 * n * 16)  # 16 rows a block
     strategy = ProbCover(n_classes=4, n_candidates=None, random_state=0).fit(Z)
     ranking = strategy.lazy_rank(Z)._ranking
@@ -298,15 +304,7 @@ def test_distances_are_computed_in_bounded_blocks_and_the_graph_is_sparse(monkey
 def test_greedy_beyond_candidates_builds_a_sparse_graph_in_bounded_blocks(monkeypatch):
     Z = _points(0, n=300)
     n = len(Z)
-    shapes = []
-    original = _probcover._distance_blocks
-
-    def recording(A, B):
-        for start, d2 in original(A, B):
-            shapes.append(d2.shape)
-            yield start, d2
-
-    monkeypatch.setattr(_probcover, "_distance_blocks", recording)
+    shapes = _record_block_shapes(monkeypatch)
     monkeypatch.setattr(_probcover, "_BLOCK_BYTES", 8 * n * 16)  # 16 x n a block
     strategy = ProbCover(delta=0.3, n_candidates=30, beyond_candidates="greedy",
                          random_state=0).fit(Z)

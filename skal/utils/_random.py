@@ -24,6 +24,7 @@ __all__ = [
     "MAX_SEED",
     "STOPPING_KEY",
     "TORCH_RNG_LOCK",
+    "check_n_threads",
     "derived_seed",
     "draw_seed",
     "fixed_threads",
