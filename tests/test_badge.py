@@ -104,7 +104,7 @@ def test_rank_matches_reference_sklearn(sklearn_case, init):
     est, X, H, P = sklearn_case
     G = reference_gradient_embedding(H, P)
     for seed in (0, 1):
-        got = BADGE(est, prefit=True, init=init, random_state=seed).rank(X)
+        got = BADGE(est, prefit=True, init=init, random_state=seed, method="scan").rank(X)
         assert got.tolist() == reference_kmeans_plusplus(G, init, seed)
 
 
@@ -112,7 +112,7 @@ def test_rank_matches_reference_sklearn(sklearn_case, init):
 def test_rank_matches_reference_skorch(net_case, init):
     net, X, H, P = net_case
     G = reference_gradient_embedding(H, P)
-    got = BADGE(net, prefit=True, init=init, random_state=3).rank(X)
+    got = BADGE(net, prefit=True, init=init, random_state=3, method="scan").rank(X)
     assert got.tolist() == reference_kmeans_plusplus(G, init, 3)
 
 
@@ -123,7 +123,7 @@ def test_duplicates_in_pool_match_reference(blobs, fitted_logreg, init):
     X = np.tile(blobs[2][:8], (3, 1))
     G = reference_gradient_embedding(X.astype(np.float64), fitted_logreg.predict_proba(X))
     for seed in range(4):
-        got = BADGE(fitted_logreg, prefit=True, init=init, random_state=seed).rank(X)
+        got = BADGE(fitted_logreg, prefit=True, init=init, random_state=seed, method="scan").rank(X)
         assert sorted((got[:8] % 8).tolist()) == list(range(8))
         assert got.tolist() == reference_kmeans_plusplus(G, init, seed)
 
@@ -218,7 +218,7 @@ def test_fit_clones_logistic_regression(blobs):
 def test_fit_clones_skorch_net(blobs):
     X, y, X_pool = blobs
     net = make_skorch_classifier(2, 3, hidden_units=8, max_epochs=3)
-    strategy = BADGE(net, random_state=0).fit(X, y)
+    strategy = BADGE(net, random_state=0, method="scan").fit(X, y)
     assert strategy.estimator_ is not net
     assert not getattr(net, "initialized_", False)
     assert strategy.estimator_.initialized_

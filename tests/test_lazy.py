@@ -80,12 +80,12 @@ def _lazy_cases():
     h, e = rng.randn(40, 4), rng.randn(40, 3)
     C = rng.randn(3, 3)
     return [
-        ("kmeans", lambda **kw: KMeansPlusPlusRanking(X, **kw),
-         lambda **kw: kmeans_plusplus_ordering(X, **kw)),
-        ("kmeans-random", lambda **kw: KMeansPlusPlusRanking(X, init="random", **kw),
-         lambda **kw: kmeans_plusplus_ordering(X, init="random", **kw)),
-        ("kmeans-outer", lambda **kw: KMeansPlusPlusRanking(OuterProduct(h, e), **kw),
-         lambda **kw: kmeans_plusplus_ordering(OuterProduct(h, e), **kw)),
+        ("kmeans", lambda **kw: KMeansPlusPlusRanking(X, **kw, method="scan"),
+         lambda **kw: kmeans_plusplus_ordering(X, **kw, method="scan")),
+        ("kmeans-random", lambda **kw: KMeansPlusPlusRanking(X, init="random", **kw, method="scan"),
+         lambda **kw: kmeans_plusplus_ordering(X, init="random", **kw, method="scan")),
+        ("kmeans-outer", lambda **kw: KMeansPlusPlusRanking(OuterProduct(h, e), **kw, method="scan"),
+         lambda **kw: kmeans_plusplus_ordering(OuterProduct(h, e), **kw, method="scan")),
         ("kcenter", lambda **kw: KCenterGreedyRanking(X, **kw),
          lambda **kw: kcenter_greedy_ordering(X, **kw)),
         ("kcenter-centers", lambda **kw: KCenterGreedyRanking(X, X_centers=C, **kw),
@@ -140,9 +140,9 @@ def test_take_non_positive_takes_nothing(case):
 
 
 def test_lazy_is_its_own_iterator():
-    ranking = KMeansPlusPlusRanking(np.random.RandomState(0).randn(6, 2), random_state=0)
+    ranking = KMeansPlusPlusRanking(np.random.RandomState(0).randn(6, 2), random_state=0, method="scan")
     assert iter(ranking) is ranking
-    expected = kmeans_plusplus_ordering(np.random.RandomState(0).randn(6, 2), random_state=0)
+    expected = kmeans_plusplus_ordering(np.random.RandomState(0).randn(6, 2), random_state=0, method="scan")
     assert [i for i in ranking] == expected.tolist()
     assert all(isinstance(i, int) for i in KCenterGreedyRanking(np.eye(3)))
 
@@ -171,11 +171,11 @@ def test_kmeans_plusplus_additions_match_growing_reference_dense(init, dtype):
             )
 
         # the pool grows before any pick, and again after one
-        ranking = KMeansPlusPlusRanking(X, init=init, random_state=seed, dtype=dtype)
+        ranking = KMeansPlusPlusRanking(X, init=init, random_state=seed, dtype=dtype, method="scan")
         additions = {0: rng.randn(2, 3) * 3, 1: rng.randn(1, 3)}
         assert run_with_additions(ranking, additions) == expected(additions)
         # growing mid-way, twice; the additions depend on the picks
-        ranking = KMeansPlusPlusRanking(X, init=init, random_state=seed, dtype=dtype)
+        ranking = KMeansPlusPlusRanking(X, init=init, random_state=seed, dtype=dtype, method="scan")
         first = ranking.take(4)
         additions = {
             4: np.vstack([rng.randn(3, 3) * 6,  # far away: likely next
@@ -196,10 +196,10 @@ def test_additions_before_first_pick_equal_full_pool():
     X_new = np.random.RandomState(2).randn(6, 3) * 3
     for seed in range(4):
         for init in ("largest_norm", "random"):
-            ranking = KMeansPlusPlusRanking(X, init=init, random_state=seed, dtype=np.float64)
+            ranking = KMeansPlusPlusRanking(X, init=init, random_state=seed, dtype=np.float64, method="scan")
             ranking.add(X_new)
             assert ranking.take(26).tolist() == kmeans_plusplus_ordering(
-                np.vstack([X, X_new]), init=init, random_state=seed, dtype=np.float64
+                np.vstack([X, X_new]), init=init, random_state=seed, dtype=np.float64, method="scan"
             ).tolist()
         for centers in (None, X[:2] * 0.5):
             ranking = KCenterGreedyRanking(X, X_centers=centers, random_state=seed)
@@ -215,7 +215,7 @@ def test_kmeans_plusplus_additions_match_growing_reference_outer(init):
         rng = np.random.RandomState(70 + seed)
         h, e = rng.randn(14, 4), rng.randn(14, 3)
         ranking = KMeansPlusPlusRanking(OuterProduct(h, e), init=init, random_state=seed,
-                                        dtype=np.float64)
+                                        dtype=np.float64, method="scan")
         first = ranking.take(3)
         c = int(first[0])
         h_new = np.vstack([rng.randn(3, 4) * 3, h[c], -2.0 * h[c]])
@@ -239,7 +239,7 @@ def test_kmeans_plusplus_outer_additions_float32():
     h, e = rng.randn(12, 3), rng.randn(12, 4)
     h_new, e_new = rng.randn(5, 3) * 2, rng.randn(5, 4)
     for seed in range(3):
-        ranking = KMeansPlusPlusRanking(OuterProduct(h, e), random_state=seed)
+        ranking = KMeansPlusPlusRanking(OuterProduct(h, e), random_state=seed, method="scan")
         ranking.take(4)
         out = run_with_additions(ranking, {4: OuterProduct(h_new, e_new)})
         expected = reference_kmeans_plusplus_growing(
@@ -362,7 +362,7 @@ def test_added_far_point_is_picked_with_its_d2_probability():
     n_draws = 3000
     picks = []
     for _ in range(n_draws):
-        ranking = KMeansPlusPlusRanking(X, random_state=rng)
+        ranking = KMeansPlusPlusRanking(X, random_state=rng, method="scan")
         assert next(ranking) == 4
         ranking.add([[-3.0, 0.0]])
         picks.append(next(ranking))
@@ -384,7 +384,7 @@ def test_added_point_d2_is_min_over_all_chosen_centers():
     rng = np.random.RandomState(32)
     picks = []
     while len(picks) < 3000:
-        ranking = KMeansPlusPlusRanking(X, random_state=rng)
+        ranking = KMeansPlusPlusRanking(X, random_state=rng, method="scan")
         if ranking.take(2).tolist() != [4, 0]:
             continue
         ranking.add([[-1.0, 0.0]])
@@ -399,7 +399,7 @@ def test_added_point_d2_is_min_over_all_chosen_centers():
 
 def test_add_after_exhaustion_and_empty_add():
     X = np.random.RandomState(0).randn(5, 2)
-    for ranking in (KMeansPlusPlusRanking(X, random_state=0), KCenterGreedyRanking(X)):
+    for ranking in (KMeansPlusPlusRanking(X, random_state=0, method="scan"), KCenterGreedyRanking(X)):
         yielded = ranking.take(10).tolist()
         assert sorted(yielded) == list(range(5))
         with pytest.raises(StopIteration):
@@ -414,8 +414,8 @@ def test_add_after_exhaustion_and_empty_add():
 def test_add_rejects_points_of_another_form():
     X = np.random.RandomState(0).randn(5, 2)
     h, e = np.ones((5, 3)), np.ones((5, 2))
-    dense = KMeansPlusPlusRanking(X, random_state=0)
-    outer = KMeansPlusPlusRanking(OuterProduct(h, e), random_state=0)
+    dense = KMeansPlusPlusRanking(X, random_state=0, method="scan")
+    outer = KMeansPlusPlusRanking(OuterProduct(h, e), random_state=0, method="scan")
     kcenter = KCenterGreedyRanking(X, random_state=0)
     for ranking in (dense, kcenter):
         with pytest.raises(ValueError, match="form of the pool"):
@@ -585,7 +585,7 @@ def test_strategy_lazy_rank_with_additions(name, cls, blobs):
 
 
 def test_badge_lazy_additions_match_growing_reference(blobs):
-    strategy = _make(skal.BADGE, blobs)
+    strategy = _make(skal.BADGE, blobs).set_params(method="scan")
     X_pool, X_new = blobs[2][:25], _new_samples(blobs[2])[:8]
     ranking = strategy.lazy_rank(X_pool)
     out = run_with_additions(ranking, {5: X_new})

@@ -89,13 +89,13 @@ def test_kmeans_plusplus_matches_reference(init, data_seed):
     X = data_rng.randn(n, d) * data_rng.uniform(0.1, 10)
     for seed in range(4):
         expected = reference_kmeans_plusplus(X, init, seed)
-        got = kmeans_plusplus_ordering(X, init=init, random_state=seed, dtype=np.float64)
+        got = kmeans_plusplus_ordering(X, init=init, random_state=seed, dtype=np.float64, method="scan")
         assert got.tolist() == expected
         # the same through the lazy ranking, one index at a time
-        ranking = KMeansPlusPlusRanking(X, init=init, random_state=seed, dtype=np.float64)
+        ranking = KMeansPlusPlusRanking(X, init=init, random_state=seed, dtype=np.float64, method="scan")
         assert list(ranking) == expected
         # default dtype: the same as the reference on the float32-rounded data
-        got32 = kmeans_plusplus_ordering(X, init=init, random_state=seed)
+        got32 = kmeans_plusplus_ordering(X, init=init, random_state=seed, method="scan")
         assert got32.tolist() == reference_kmeans_plusplus(as_f32(X), init, seed)
 
 
@@ -106,7 +106,7 @@ def test_kmeans_plusplus_matches_reference_across_blocks(init):
     rng = np.random.RandomState(4)
     X = as_f32(rng.randn(700, 3) * rng.uniform(0.5, 3, size=(700, 1)))
     for seed in range(3):
-        got = kmeans_plusplus_ordering(X, init=init, random_state=seed)
+        got = kmeans_plusplus_ordering(X, init=init, random_state=seed, method="scan")
         us = np.random.RandomState(seed).random_sample(700)
         first = int(np.argmax((X**2).sum(1))) if init == "largest_norm" else int(us[0] * 700)
         assert got.tolist() == vectorized_reference_kmeans_plusplus(X, us[1:], first)
@@ -121,9 +121,9 @@ def test_kmeans_plusplus_matches_reference_with_duplicates(init):
     for seed in range(10):
         expected = reference_kmeans_plusplus(X, init, seed)
         assert kmeans_plusplus_ordering(
-            X, init=init, random_state=seed, dtype=np.float64
+            X, init=init, random_state=seed, dtype=np.float64, method="scan"
         ).tolist() == expected
-        assert kmeans_plusplus_ordering(X, init=init, random_state=seed).tolist() == (
+        assert kmeans_plusplus_ordering(X, init=init, random_state=seed, method="scan").tolist() == (
             reference_kmeans_plusplus(as_f32(X), init, seed)
         )
 
@@ -133,11 +133,11 @@ def test_kmeans_plusplus_draws_one_number_per_step(init):
     X = np.random.RandomState(3).randn(8, 2)
     for k in (1, 3, 8):
         rng = np.random.RandomState(0)
-        kmeans_plusplus_ordering(X, k, init=init, random_state=rng)
+        kmeans_plusplus_ordering(X, k, init=init, random_state=rng, method="scan")
         assert rng.random_sample() == np.random.RandomState(0).random_sample(k + 1)[k]
         # the lazy ranking draws them as it goes
         rng = np.random.RandomState(0)
-        ranking = KMeansPlusPlusRanking(X, init=init, random_state=rng)
+        ranking = KMeansPlusPlusRanking(X, init=init, random_state=rng, method="scan")
         for _ in range(k):
             next(ranking)
         assert rng.random_sample() == np.random.RandomState(0).random_sample(k + 1)[k]
@@ -157,7 +157,7 @@ def test_kcenter_draws_one_number_before_first_pick():
 
 def test_kmeans_plusplus_accepts_random_state_instance():
     X = np.random.RandomState(3).randn(8, 2)
-    got = kmeans_plusplus_ordering(X, random_state=np.random.RandomState(5), dtype=np.float64)
+    got = kmeans_plusplus_ordering(X, random_state=np.random.RandomState(5), dtype=np.float64, method="scan")
     assert got.tolist() == reference_kmeans_plusplus(X, "largest_norm", np.random.RandomState(5))
 
 
@@ -177,18 +177,18 @@ def test_kmeans_plusplus_hand_derived_docstring_example():
     # step 2: D² = [32, 32.81, 0, 0], total 64.81, u*total = 39.1 -> index 1.
     # step 3: only index 0 has D² > 0 (0.01) -> index 0.
     for dtype in (np.float32, np.float64):
-        assert kmeans_plusplus_ordering(X, random_state=0, dtype=dtype).tolist() == [2, 3, 1, 0]
+        assert kmeans_plusplus_ordering(X, random_state=0, dtype=dtype, method="scan").tolist() == [2, 3, 1, 0]
 
 
 def test_kmeans_plusplus_first_is_largest_norm_lowest_index_on_ties():
     # norms: 5, 1, 5, 5 -> index 0 among the ties, whatever the seed
     X = np.array([[3.0, 4.0], [1.0, 0.0], [0.0, -5.0], [-4.0, 3.0]])
     for seed in range(20):
-        assert kmeans_plusplus_ordering(X, n_select=1, random_state=seed)[0] == 0
+        assert kmeans_plusplus_ordering(X, n_select=1, random_state=seed, method="scan")[0] == 0
     # move the largest norm to the end
     Y = np.array([[1.0, 0.0], [0.0, 2.0], [-1.0, -1.0], [0.0, -7.0]])
     for seed in range(20):
-        assert kmeans_plusplus_ordering(Y, n_select=1, random_state=seed)[0] == 3
+        assert kmeans_plusplus_ordering(Y, n_select=1, random_state=seed, method="scan")[0] == 3
 
 
 def test_kmeans_plusplus_random_init_first_pick():
@@ -196,7 +196,7 @@ def test_kmeans_plusplus_random_init_first_pick():
     for seed in range(20):
         u = np.random.RandomState(seed).random_sample()
         expected = min(int(u * 5), 4)
-        got = kmeans_plusplus_ordering(X, n_select=1, init="random", random_state=seed)
+        got = kmeans_plusplus_ordering(X, n_select=1, init="random", random_state=seed, method="scan")
         assert got[0] == expected
 
 
@@ -205,7 +205,7 @@ def test_kmeans_plusplus_only_positive_mass_point_is_picked_second():
     # it, only [0, -1] (index 2) has D² > 0, so it is second for every seed.
     X = np.array([[3.0, 4.0], [3.0, 4.0], [0.0, -1.0], [3.0, 4.0]])
     for seed in range(30):
-        order = kmeans_plusplus_ordering(X, random_state=seed)
+        order = kmeans_plusplus_ordering(X, random_state=seed, method="scan")
         assert order[:2].tolist() == [0, 2]
         # then only duplicates of centers remain: drawn uniformly among {1, 3}
         u3 = np.random.RandomState(seed).random_sample(3)[2]
@@ -219,7 +219,7 @@ def test_kmeans_plusplus_far_outlier_dominates():
     X = np.array([[10.0, 0.0], [-9.0, 0.0], [10.0 - 1e-4, 0.0], [10.0 - 1e-4, 1e-4], [10.0 - 2e-4, 0.0]])
     assert np.argmax(np.linalg.norm(X, axis=1)) == 0
     for seed in range(50):
-        order = kmeans_plusplus_ordering(X, n_select=2, random_state=seed)
+        order = kmeans_plusplus_ordering(X, n_select=2, random_state=seed, method="scan")
         assert order.tolist() == [0, 1]
 
 
@@ -241,7 +241,7 @@ def test_kmeans_plusplus_second_pick_walks_blocks_exactly():
         u = np.random.RandomState(seed).random_sample(2)[1]
         expected = candidates[np.searchsorted(cumulative, u * 30.0, side="right")]
         seen.add(int(expected))
-        order = kmeans_plusplus_ordering(X, n_select=5, random_state=seed)
+        order = kmeans_plusplus_ordering(X, n_select=5, random_state=seed, method="scan")
         assert order[:2].tolist() == [0, expected]
         # the first five picks are the five distinct values
         assert sorted(order.tolist()) == [0, 5, 300, 700, 999]
@@ -267,7 +267,7 @@ def test_kmeans_plusplus_second_pick_follows_d2_distribution():
     n_draws = 4000
     rng = np.random.RandomState(12345)
     seconds = [
-        kmeans_plusplus_ordering(_CHI_X, n_select=2, random_state=rng)[1]
+        kmeans_plusplus_ordering(_CHI_X, n_select=2, random_state=rng, method="scan")[1]
         for _ in range(n_draws)
     ]
     candidates = [0, 1, 2, 3]
@@ -287,7 +287,7 @@ def test_kmeans_plusplus_second_pick_follows_d2_distribution_across_blocks():
     X = _block_pool()
     n_draws = 3000
     rng = np.random.RandomState(77)
-    seconds = [KMeansPlusPlusRanking(X, random_state=rng).take(2)[1] for _ in range(n_draws)]
+    seconds = [KMeansPlusPlusRanking(X, random_state=rng, method="scan").take(2)[1] for _ in range(n_draws)]
     candidates = [5, 300, 700, 999]
     observed = np.array([seconds.count(j) for j in candidates])
     assert observed.sum() == n_draws
@@ -303,7 +303,7 @@ def test_kmeans_plusplus_third_pick_follows_min_d2_distribution():
     rng = np.random.RandomState(2024)
     thirds = []
     while len(thirds) < 4000:
-        order = KMeansPlusPlusRanking(_CHI_X, random_state=rng).take(3).tolist()
+        order = KMeansPlusPlusRanking(_CHI_X, random_state=rng, method="scan").take(3).tolist()
         if order[:2] == [4, 0]:
             thirds.append(order[2])
     candidates = [1, 2, 3]
@@ -322,7 +322,7 @@ def test_kmeans_plusplus_random_init_first_pick_is_uniform():
     rng = np.random.RandomState(99)
     n_draws = 4000
     firsts = [
-        kmeans_plusplus_ordering(_CHI_X, n_select=1, init="random", random_state=rng)[0]
+        kmeans_plusplus_ordering(_CHI_X, n_select=1, init="random", random_state=rng, method="scan")[0]
         for _ in range(n_draws)
     ]
     observed = np.bincount(firsts, minlength=5)
@@ -337,7 +337,7 @@ def test_kmeans_plusplus_all_zero_distances_draw_uniformly():
     X = np.ones((4, 2))
     rng = np.random.RandomState(7)
     seconds = [
-        kmeans_plusplus_ordering(X, n_select=2, random_state=rng)[1] for _ in range(3000)
+        kmeans_plusplus_ordering(X, n_select=2, random_state=rng, method="scan")[1] for _ in range(3000)
     ]
     observed = np.array([seconds.count(j) for j in (1, 2, 3)])
     assert observed.sum() == 3000
@@ -362,7 +362,7 @@ def _duplicate_pool(seed):
 def test_kmeans_plusplus_never_picks_duplicate_while_positive_distance_remains(init):
     for seed in range(10):
         X, labels = _duplicate_pool(seed)
-        order = kmeans_plusplus_ordering(X, init=init, random_state=seed)
+        order = kmeans_plusplus_ordering(X, init=init, random_state=seed, method="scan")
         assert sorted(order.tolist()) == list(range(len(X)))
         # the first 5 picks are one representative of each distinct row
         assert sorted(labels[order[:5]].tolist()) == [0, 1, 2, 3, 4]
@@ -380,13 +380,13 @@ def test_kmeans_plusplus_outer_product_duplicates(init):
         h, e = h_base[labels], e_base[labels]
         for dtype in (np.float64, np.float32):
             order = kmeans_plusplus_ordering(
-                OuterProduct(h, e), init=init, random_state=seed, dtype=dtype
+                OuterProduct(h, e), init=init, random_state=seed, dtype=dtype, method="scan"
             ).tolist()
             assert sorted(order) == list(range(15))
             assert sorted(labels[order[:5]].tolist()) == [0, 1, 2, 3, 4]
         # after that only zero distances remain: uniform draws, as on dense rows
         order = kmeans_plusplus_ordering(
-            OuterProduct(h, e), init=init, random_state=seed, dtype=np.float64
+            OuterProduct(h, e), init=init, random_state=seed, dtype=np.float64, method="scan"
         ).tolist()
         assert order == reference_kmeans_plusplus(outer_products(h, e), init, seed)
 
@@ -395,12 +395,12 @@ def test_kmeans_plusplus_outer_product_duplicates(init):
 def test_kmeans_plusplus_all_duplicates_is_full_permutation(init):
     X = np.tile([[0.3, -1.7, 2.0]], (7, 1))
     for seed in range(10):
-        order = kmeans_plusplus_ordering(X, init=init, random_state=seed)
+        order = kmeans_plusplus_ordering(X, init=init, random_state=seed, method="scan")
         assert sorted(order.tolist()) == list(range(7))
         assert order.tolist() == reference_kmeans_plusplus(X, init, seed)
     zeros = np.zeros((5, 2))
     for seed in range(5):
-        order = kmeans_plusplus_ordering(OuterProduct(zeros, zeros), init=init, random_state=seed)
+        order = kmeans_plusplus_ordering(OuterProduct(zeros, zeros), init=init, random_state=seed, method="scan")
         assert sorted(order.tolist()) == list(range(5))
         assert order.tolist() == reference_kmeans_plusplus(np.zeros((5, 4)), init, seed)
 
@@ -409,10 +409,10 @@ def test_kmeans_plusplus_all_duplicates_is_full_permutation(init):
 def test_kmeans_plusplus_prefix_property(init):
     X = np.random.RandomState(11).randn(9, 2)
     for seed in range(5):
-        full = kmeans_plusplus_ordering(X, init=init, random_state=seed)
+        full = kmeans_plusplus_ordering(X, init=init, random_state=seed, method="scan")
         assert sorted(full.tolist()) == list(range(9))
         for k in range(1, 10):
-            part = kmeans_plusplus_ordering(X, n_select=k, init=init, random_state=seed)
+            part = kmeans_plusplus_ordering(X, n_select=k, init=init, random_state=seed, method="scan")
             assert part.shape == (k,)
             assert part.tolist() == full[:k].tolist()
 
@@ -502,13 +502,13 @@ def test_kmeans_plusplus_outer_product_equals_dense(init):
         G = outer_products(h, e)
         for seed in range(4):
             op = kmeans_plusplus_ordering(
-                OuterProduct(h, e), init=init, random_state=seed, dtype=np.float64
+                OuterProduct(h, e), init=init, random_state=seed, dtype=np.float64, method="scan"
             ).tolist()
-            dense = kmeans_plusplus_ordering(G, init=init, random_state=seed, dtype=np.float64)
+            dense = kmeans_plusplus_ordering(G, init=init, random_state=seed, dtype=np.float64, method="scan")
             assert op == dense.tolist()
             assert op == reference_kmeans_plusplus(G, init, seed)
             # default float32: the reference on the outer products of the rounded factors
-            op32 = kmeans_plusplus_ordering(OuterProduct(h, e), init=init, random_state=seed)
+            op32 = kmeans_plusplus_ordering(OuterProduct(h, e), init=init, random_state=seed, method="scan")
             assert op32.tolist() == reference_kmeans_plusplus(
                 outer_products(as_f32(h), as_f32(e)), init, seed
             )
@@ -517,16 +517,16 @@ def test_kmeans_plusplus_outer_product_equals_dense(init):
 def test_outer_product_accepts_torch_factors_and_checks_shapes():
     rng = np.random.RandomState(1)
     h, e = rng.randn(10, 4), rng.randn(10, 3)
-    expected = kmeans_plusplus_ordering(OuterProduct(h, e), random_state=0)
+    expected = kmeans_plusplus_ordering(OuterProduct(h, e), random_state=0, method="scan")
     got = kmeans_plusplus_ordering(
-        OuterProduct(torch.from_numpy(h), torch.from_numpy(e).requires_grad_()), random_state=0
+        OuterProduct(torch.from_numpy(h), torch.from_numpy(e).requires_grad_()), random_state=0, method="scan"
     )
     assert got.tolist() == expected.tolist()
     assert len(OuterProduct(h, e)) == 10
     with pytest.raises(ValueError, match="same number of rows"):
-        kmeans_plusplus_ordering(OuterProduct(h, e[:9]))
+        kmeans_plusplus_ordering(OuterProduct(h, e[:9]), method="scan")
     with pytest.raises(ValueError, match="2-D factors"):
-        kmeans_plusplus_ordering(OuterProduct(h[:, 0], e))
+        kmeans_plusplus_ordering(OuterProduct(h[:, 0], e), method="scan")
 
 
 # --------------------------------------------------------------------------
@@ -793,11 +793,11 @@ def test_pruning_false_gives_the_same_rankings():
     X_new, C = rng.randn(300, X.shape[1]).astype(np.float32), X[:7] + 0.5
     runs = []
     for pruning in (True, False):
-        kmeans = KMeansPlusPlusRanking(OuterProduct(h, e), random_state=4, pruning=pruning)
+        kmeans = KMeansPlusPlusRanking(OuterProduct(h, e), random_state=4, pruning=pruning, method="scan")
         kmeans_order = kmeans.take(200).tolist()
         kmeans.add(OuterProduct(h_new, e_new))
         kmeans_order += kmeans.take(2000).tolist()
-        kcenter = KCenterGreedyRanking(X, X_centers=C, random_state=4, pruning=pruning)
+        kcenter = KCenterGreedyRanking(X, X_centers=C, random_state=4, pruning=pruning, method="scan")
         kcenter_order = kcenter.take(100).tolist()
         kcenter.add(X_new)
         kcenter_order += kcenter.take(2000).tolist()
@@ -895,42 +895,42 @@ def test_torch_cpu_kcenter_factorized_equals_numba():
 def test_cuda_without_cuda_warns_and_runs_on_cpu(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     X = np.random.RandomState(0).randn(30, 4)
-    expected = kmeans_plusplus_ordering(X, random_state=1)
+    expected = kmeans_plusplus_ordering(X, random_state=1, method="scan")
     for device in ("cuda", "cuda:0"):
         with pytest.warns(DeviceWarning, match="CUDA is not available"):
-            got = kmeans_plusplus_ordering(X, random_state=1, device=device)
+            got = kmeans_plusplus_ordering(X, random_state=1, device=device, method="scan")
         assert got.tolist() == expected.tolist()
         with pytest.warns(DeviceWarning):
             got = kcenter_greedy_ordering(X, random_state=1, device=device)
         assert got.tolist() == kcenter_greedy_ordering(X, random_state=1).tolist()
         with pytest.warns(DeviceWarning):
-            ranking = KMeansPlusPlusRanking(X, random_state=1, device=device)
+            ranking = KMeansPlusPlusRanking(X, random_state=1, device=device, method="scan")
         assert ranking.device == "cpu"
         assert ranking.take(30).tolist() == expected.tolist()
 
 
 def test_device_auto_and_none(monkeypatch):
     X = np.random.RandomState(0).randn(30, 4)
-    expected = kmeans_plusplus_ordering(X, random_state=1, dtype=np.float64)
+    expected = kmeans_plusplus_ordering(X, random_state=1, dtype=np.float64, method="scan")
     for device in ("auto", None):
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # "auto" never warns
-            got = kmeans_plusplus_ordering(X, random_state=1, device=device, dtype=np.float64)
+            got = kmeans_plusplus_ordering(X, random_state=1, device=device, dtype=np.float64, method="scan")
             ranking = KCenterGreedyRanking(X, device=device)
         assert got.tolist() == expected.tolist()
         assert ranking.device == ("cuda" if torch.cuda.is_available() else "cpu")
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert KMeansPlusPlusRanking(X, device="auto").device == "cpu"
+        assert KMeansPlusPlusRanking(X, device="auto", method="scan").device == "cpu"
 
 
 def test_device_accepts_torch_device():
     X = np.random.RandomState(0).randn(30, 4)
-    expected = kmeans_plusplus_ordering(X, random_state=1)
-    assert KMeansPlusPlusRanking(X, device=torch.device("cpu")).device == "cpu"
+    expected = kmeans_plusplus_ordering(X, random_state=1, method="scan")
+    assert KMeansPlusPlusRanking(X, device=torch.device("cpu"), method="scan").device == "cpu"
     # the public functions document torch.device too
-    got = kmeans_plusplus_ordering(X, random_state=1, device=torch.device("cpu"))
+    got = kmeans_plusplus_ordering(X, random_state=1, device=torch.device("cpu"), method="scan")
     assert got.tolist() == expected.tolist()
     got = kcenter_greedy_ordering(X, random_state=1, device=torch.device("cpu"))
     assert got.tolist() == kcenter_greedy_ordering(X, random_state=1).tolist()
@@ -940,7 +940,7 @@ def test_device_accepts_torch_device():
 def test_bad_device_string_raises(device):
     X = np.zeros((3, 2))
     with pytest.raises(ValueError, match=rf"device='{device}' is not a device: use 'cpu'"):
-        kmeans_plusplus_ordering(X, device=device)
+        kmeans_plusplus_ordering(X, device=device, method="scan")
     with pytest.raises(ValueError, match="is not a device"):
         kcenter_greedy_ordering(X, device=device)
 
@@ -948,7 +948,7 @@ def test_bad_device_string_raises(device):
 @pytest.mark.parametrize("device", ["meta", "mps"])
 def test_unsupported_device_raises(device):
     with pytest.raises(ValueError, match=rf"device='{device}' is not supported"):
-        kmeans_plusplus_ordering(np.zeros((3, 2)), device=device)
+        kmeans_plusplus_ordering(np.zeros((3, 2)), device=device, method="scan")
 
 
 def test_get_backend_by_device():
@@ -975,11 +975,11 @@ def test_a_registered_backend_is_what_the_rankings_use(monkeypatch):
 
     monkeypatch.setitem(_backends._BACKENDS, "cpu", Recording)
     X = np.random.RandomState(0).randn(40, 3)
-    ranking = KMeansPlusPlusRanking(X, random_state=2, dtype=np.float64)
+    ranking = KMeansPlusPlusRanking(X, random_state=2, dtype=np.float64, method="scan")
     got = ranking.take(40).tolist()
     assert isinstance(ranking._engine, Recording) and Recording.calls == [39]
     monkeypatch.undo()
-    assert got == kmeans_plusplus_ordering(X, random_state=2, dtype=np.float64).tolist()
+    assert got == kmeans_plusplus_ordering(X, random_state=2, dtype=np.float64, method="scan").tolist()
 
 
 def test_torch_backend_pickles():
@@ -1007,14 +1007,14 @@ class TestCUDA:
         h, e = _badge_like(1, n=200)
         for seed in range(3):
             for init in ("largest_norm", "random"):
-                cpu = kmeans_plusplus_ordering(X, init=init, random_state=seed, dtype=np.float64)
+                cpu = kmeans_plusplus_ordering(X, init=init, random_state=seed, dtype=np.float64, method="scan")
                 gpu = kmeans_plusplus_ordering(
-                    X, init=init, random_state=seed, dtype=np.float64, device="cuda"
+                    X, init=init, random_state=seed, dtype=np.float64, device="cuda", method="scan"
                 )
                 assert gpu.tolist() == cpu.tolist()
             P = OuterProduct(h.astype(np.float64), e.astype(np.float64))
-            cpu = kmeans_plusplus_ordering(P, random_state=seed, dtype=np.float64)
-            gpu = kmeans_plusplus_ordering(P, random_state=seed, dtype=np.float64, device="cuda")
+            cpu = kmeans_plusplus_ordering(P, random_state=seed, dtype=np.float64, method="scan")
+            gpu = kmeans_plusplus_ordering(P, random_state=seed, dtype=np.float64, device="cuda", method="scan")
             assert gpu.tolist() == cpu.tolist()
 
     def test_kcenter_same_picks_float64(self):
@@ -1032,7 +1032,7 @@ class TestCUDA:
         X, X_new = rng.randn(100, 3), rng.randn(20, 3) * 3
         orders = []
         for device in ("cpu", "cuda"):
-            ranking = KMeansPlusPlusRanking(X, random_state=4, device=device, dtype=np.float64)
+            ranking = KMeansPlusPlusRanking(X, random_state=4, device=device, dtype=np.float64, method="scan")
             first = ranking.take(10).tolist()
             assert ranking.add(X_new).tolist() == list(range(100, 120))
             orders.append(first + ranking.take(200).tolist())
@@ -1042,21 +1042,21 @@ class TestCUDA:
 
     def test_cuda_tensor_input(self):
         X = np.random.RandomState(3).randn(50, 4)
-        expected = kmeans_plusplus_ordering(X, random_state=0, dtype=np.float64)
+        expected = kmeans_plusplus_ordering(X, random_state=0, dtype=np.float64, method="scan")
         got = kmeans_plusplus_ordering(
-            torch.from_numpy(X).cuda(), random_state=0, dtype=np.float64, device="cuda"
+            torch.from_numpy(X).cuda(), random_state=0, dtype=np.float64, device="cuda", method="scan"
         )
         assert got.tolist() == expected.tolist()
 
     def test_large_float32_permutation_and_d2_law(self):
         X = _clustered(5, n=5000, d=16)
-        order = kmeans_plusplus_ordering(X, random_state=0, device="cuda")
+        order = kmeans_plusplus_ordering(X, random_state=0, device="cuda", method="scan")
         assert order.dtype == np.intp
         assert np.array_equal(np.sort(order), np.arange(5000))
         # the second pick still follows D² across sampling blocks on the device
         rng = np.random.RandomState(8)
         seconds = [
-            kmeans_plusplus_ordering(_block_pool(), 2, random_state=rng, device="cuda")[1]
+            kmeans_plusplus_ordering(_block_pool(), 2, random_state=rng, device="cuda", method="scan")[1]
             for _ in range(2000)
         ]
         observed = np.array([seconds.count(j) for j in (5, 300, 700, 999)])
@@ -1069,7 +1069,7 @@ class TestCUDA:
         assert type(get_backend(X, no_factor(10), True, "cuda:0")) is TorchBackend
 
     def test_auto_picks_cuda(self):
-        ranking = KMeansPlusPlusRanking(np.random.RandomState(0).randn(10, 2), device="auto")
+        ranking = KMeansPlusPlusRanking(np.random.RandomState(0).randn(10, 2), device="auto", method="scan")
         assert ranking.device.startswith("cuda")
         assert sorted(ranking.take(10).tolist()) == list(range(10))
 
@@ -1082,7 +1082,7 @@ class TestCUDA:
 def test_single_point():
     X = np.array([[1.0, 2.0]])
     for init in ("largest_norm", "random"):
-        assert kmeans_plusplus_ordering(X, init=init, random_state=0).tolist() == [0]
+        assert kmeans_plusplus_ordering(X, init=init, random_state=0, method="scan").tolist() == [0]
     assert kcenter_greedy_ordering(X, random_state=0).tolist() == [0]
     assert kcenter_greedy_ordering(X, X_centers=X).tolist() == [0]
 
@@ -1093,8 +1093,8 @@ def test_orderings_do_not_mutate_inputs():
     h, e = np.random.RandomState(2).randn(7, 3), np.random.RandomState(3).randn(7, 2)
     X0, C0, h0, e0 = X.copy(), C.copy(), h.copy(), e.copy()
     for dtype in (np.float32, np.float64):
-        kmeans_plusplus_ordering(X, random_state=0, dtype=dtype)
-        kmeans_plusplus_ordering(OuterProduct(h, e), random_state=0, dtype=dtype)
+        kmeans_plusplus_ordering(X, random_state=0, dtype=dtype, method="scan")
+        kmeans_plusplus_ordering(OuterProduct(h, e), random_state=0, dtype=dtype, method="scan")
         kcenter_greedy_ordering(X, X_centers=C, dtype=dtype)
     np.testing.assert_array_equal(X, X0)
     np.testing.assert_array_equal(C, C0)
@@ -1104,10 +1104,10 @@ def test_orderings_do_not_mutate_inputs():
 
 def test_orderings_accept_lists_and_float32():
     X = [[0.0, 0.0], [0.1, 0.0], [5.0, 5.0], [-4.0, 4.0]]
-    assert kmeans_plusplus_ordering(X, random_state=0).tolist() == [2, 3, 1, 0]
+    assert kmeans_plusplus_ordering(X, random_state=0, method="scan").tolist() == [2, 3, 1, 0]
     X32 = np.array(X, dtype=np.float32)
-    assert kmeans_plusplus_ordering(X32, random_state=0).tolist() == [2, 3, 1, 0]
-    assert kmeans_plusplus_ordering(X32, random_state=0).dtype == np.intp
+    assert kmeans_plusplus_ordering(X32, random_state=0, method="scan").tolist() == [2, 3, 1, 0]
+    assert kmeans_plusplus_ordering(X32, random_state=0, method="scan").dtype == np.intp
     assert kcenter_greedy_ordering(X32, X_centers=[[0.0, 0.0]]).dtype == np.intp
     # integer input
     Xi = np.array([[0, 0], [1, 0], [5, 5], [-4, 4]])
@@ -1118,12 +1118,12 @@ def test_orderings_accept_torch_tensors():
     X = np.random.RandomState(0).randn(40, 3)
     C = np.random.RandomState(1).randn(2, 3)
     for init in ("largest_norm", "random"):
-        expected = kmeans_plusplus_ordering(X, init=init, random_state=3, dtype=np.float64)
+        expected = kmeans_plusplus_ordering(X, init=init, random_state=3, dtype=np.float64, method="scan")
         for T in (torch.from_numpy(X), torch.from_numpy(X).requires_grad_(),
                   torch.from_numpy(X).float()):
-            got = kmeans_plusplus_ordering(T, init=init, random_state=3, dtype=np.float64)
+            got = kmeans_plusplus_ordering(T, init=init, random_state=3, dtype=np.float64, method="scan")
             if T.dtype == torch.float32:
-                expected32 = kmeans_plusplus_ordering(as_f32(X), init=init, random_state=3)
+                expected32 = kmeans_plusplus_ordering(as_f32(X), init=init, random_state=3, method="scan")
                 assert got.tolist() == expected32.tolist()
             else:
                 assert got.tolist() == expected.tolist()
@@ -1138,27 +1138,27 @@ def test_non_finite_input_raises(bad):
     X[3, 1] = bad
     msg = "NaN, infinity"
     with pytest.raises(ValueError, match=msg):
-        kmeans_plusplus_ordering(X)
+        kmeans_plusplus_ordering(X, method="scan")
     with pytest.raises(ValueError, match=msg):
-        kmeans_plusplus_ordering(torch.from_numpy(X))
+        kmeans_plusplus_ordering(torch.from_numpy(X), method="scan")
     with pytest.raises(ValueError, match=msg):
         kcenter_greedy_ordering(X)
     with pytest.raises(ValueError, match=msg):
         kcenter_greedy_ordering(np.zeros((3, 2)), X_centers=X)
     h, e = np.ones((6, 2)), np.ones((6, 3))
     with pytest.raises(ValueError, match=msg):
-        kmeans_plusplus_ordering(OuterProduct(X, e))
+        kmeans_plusplus_ordering(OuterProduct(X, e), method="scan")
     with pytest.raises(ValueError, match=msg):
-        kmeans_plusplus_ordering(OuterProduct(h, X))
+        kmeans_plusplus_ordering(OuterProduct(h, X), method="scan")
 
 
 def test_bad_shapes_and_empty_pool_raise():
     with pytest.raises(ValueError, match="must be 2-D"):
-        kmeans_plusplus_ordering(np.zeros(5))
+        kmeans_plusplus_ordering(np.zeros(5), method="scan")
     with pytest.raises(ValueError, match="must be 2-D"):
         kcenter_greedy_ordering(np.zeros((2, 2, 2)))
     with pytest.raises(ValueError, match="empty"):
-        KMeansPlusPlusRanking(np.zeros((0, 3)))
+        KMeansPlusPlusRanking(np.zeros((0, 3)), method="scan")
     with pytest.raises(ValueError, match="empty"):
         KCenterGreedyRanking(np.zeros((0, 3)))
 
@@ -1179,10 +1179,10 @@ def test_n_select_must_be_positive(func):
 
 def test_kmeans_plusplus_invalid_init():
     with pytest.raises(ValueError, match="init"):
-        kmeans_plusplus_ordering(np.zeros((4, 2)), init="kmeans")
+        kmeans_plusplus_ordering(np.zeros((4, 2)), init="kmeans", method="scan")
     msg = r"The 'init' parameter of KMeansPlusPlusRanking.* among .*Got 'kmeans' instead"
     with pytest.raises(InvalidParameterError, match=msg):
-        KMeansPlusPlusRanking(np.zeros((4, 2)), init="kmeans")
+        KMeansPlusPlusRanking(np.zeros((4, 2)), init="kmeans", method="scan")
 
 
 @pytest.mark.parametrize("ranking_cls", [KMeansPlusPlusRanking, KCenterGreedyRanking])

@@ -25,6 +25,7 @@ from ._strategy import (
 # (inserted with ``Substitution``) and the lazy ranking that embeds added samples.
 from ._strategy import (  # noqa: F401
     _DEVICE_DOC,
+    _KMEANSPP_METHOD_DOC,
     _LAYER_DOC,
     _META_ATTRIBUTES_DOC,
     _META_OWNER_DOC,

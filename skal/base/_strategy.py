@@ -539,6 +539,17 @@ _DEVICE_DOC = """device : {"cpu", "cuda", "auto"} or torch.device, default="cpu"
         run after run; a GPU may round differently."""
 
 
+_KMEANSPP_METHOD_DOC = """method : {"auto", "lazy", "scan"}, default="auto"
+        How the k-means++ seeding is drawn (:doc:`/engine`). ``"auto"``
+        draws by rejection from stale upper bounds on the distances and
+        hands over to the scan once that is cheaper; ``"lazy"`` never hands
+        over; ``"scan"`` updates every point at every pick, one uniform
+        number per pick: the picks of skal 0.1.0, before the lazy engine, for
+        reproducing a published run. All three draw exactly from the D²
+        distribution; for the same ``random_state``, ``"scan"`` gives other
+        picks than the lazy ones."""
+
+
 _LAYER_DOC = """layer : str, default=None
         For skorch nets only: the name of the layer whose *input* is the
         embedding. ``None`` means the last ``torch.nn.Linear`` called in the

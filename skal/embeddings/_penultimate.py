@@ -14,6 +14,7 @@ from sklearn.pipeline import Pipeline
 from ..exceptions import EmbeddingError
 from ..utils._data import num_samples
 from ..utils._sklearn_compat import ACTIVATIONS, LinearClassifierMixin
+from ..utils._skorch_compat import predict_proba_batches
 from ._estimators import (
     _check_linear_layer,
     _final_input,
@@ -49,21 +50,32 @@ def _resolve_layer(module, layer):
     return [named[layer]]
 
 
-def _skorch_penultimate(net, X, layer, need_proba, append_bias):
+def _skorch_penultimate(net, X, layer, need_proba, append_bias, loss_gradient=False):
     """Input of the last linear layer (or ``layer``) of a skorch net, in one pass.
 
     A forward pre-hook on every candidate layer remembers the most recent
     input; a forward hook on the whole module copies, once per batch, the input
-    of the candidate that ran last into one preallocated float32 array on the
-    CPU (with a trailing column of ones if ``append_bias`` and that layer has a
-    bias). Returns ``(H, proba or None, final_layer, bias_appended)``.
+    of the candidate that ran last into its rows of one preallocated float32
+    array on the CPU (with a trailing column of ones if ``append_bias`` and that
+    layer has a bias), and looks for non-finite values in those rows while they
+    are in cache. With ``loss_gradient``, the second value is
+    ``p − onehot(argmax p)`` in float32 (see :func:`_loss_gradient`) instead of
+    the probabilities: when the net's ``predict_proba`` is skorch's own, each
+    batch of probabilities is written into its rows of a second preallocated
+    array, and no array of probabilities is built. Returns ``(H, proba or E or
+    None, final_layer, bias_appended)``; non-finite values raise
+    :class:`~skal.exceptions.EmbeddingError`.
     """
     import torch
 
+    batches = predict_proba_batches(net, X) if need_proba and loss_gradient else None
+    if need_proba and loss_gradient and batches is None:  # the net's own predict_proba
+        return _with_loss_gradient(*_skorch_penultimate(net, X, layer, True, append_bias))
     module = net.module_
     candidates = _resolve_layer(module, layer)
     n_samples = num_samples(X)
-    state = {"input": None, "layer": None, "final": None, "out": None, "pos": 0}
+    state = {"input": None, "layer": None, "final": None, "out": None, "pos": 0,
+             "bias": False, "finite": True}
 
     def remember_input(mod, inputs):
         state["input"], state["layer"] = inputs[0], mod
@@ -78,35 +90,69 @@ def _skorch_penultimate(net, X, layer, need_proba, append_bias):
         h = h.reshape(h.shape[0], -1).to(device="cpu", dtype=torch.float32)
         if state["final"] is None:
             state["final"] = state["layer"]
-            bias = append_bias and getattr(state["layer"], "bias", None) is not None
-            state["out"] = np.empty((n_samples, h.shape[1] + bias), dtype=np.float32)
-            if bias:
-                state["out"][:, -1] = 1.0
+            state["bias"] = append_bias and getattr(state["layer"], "bias", None) is not None
+            state["out"] = np.empty((n_samples, h.shape[1] + state["bias"]), dtype=np.float32)
         elif state["layer"] is not state["final"]:
             raise EmbeddingError(
                 "The last linear layer called in the forward pass changed between "
                 "batches; pass layer=<name> to choose the embedding layer explicitly."
             )
         pos = state["pos"]
-        state["out"][pos : pos + h.shape[0], : h.shape[1]] = h.numpy()
+        rows = state["out"][pos : pos + h.shape[0]]
+        # the one copy: for a float32 net on the CPU, h is a view of the layer's input
+        rows[:, : h.shape[1]] = h.numpy()
+        if state["bias"]:
+            rows[:, -1] = 1.0
+        state["finite"] = state["finite"] and bool(np.isfinite(rows).all())
         state["pos"] = pos + h.shape[0]
         state["input"] = state["layer"] = None
 
+    second, finite = None, True
     handles = [m.register_forward_pre_hook(remember_input) for m in candidates]
     handles.append(module.register_forward_hook(commit))
     try:
-        if need_proba:
-            proba = predict_proba(net, X)
+        if batches is not None:
+            with _forward_errors(net, X):
+                second, finite = _write_loss_gradient(batches, n_samples)
+        elif need_proba:
+            second = predict_proba(net, X)
         else:
-            proba = None
             with _forward_errors(net, X):
                 for _ in net.forward_iter(X, training=False):
                     pass
     finally:
         for handle in handles:
             handle.remove()
-    bias_appended = append_bias and getattr(state["final"], "bias", None) is not None
-    return state["out"], proba, state["final"], bias_appended
+    if batches is not None and second is None:  # no batch, or not (batch, n_classes):
+        # predict_proba raises the error skal gives for such probabilities
+        return _with_loss_gradient(*_skorch_penultimate(net, X, layer, True, append_bias))
+    if not finite:
+        _check_finite(second, net, "probabilities")
+    if state["out"] is None or not state["finite"]:
+        _check_finite(state["out"], net, "penultimate embeddings")
+    return state["out"], second, state["final"], state["bias"]
+
+
+def _with_loss_gradient(H, proba, final, bias_appended):
+    return H, _loss_gradient(proba, H.dtype), final, bias_appended
+
+
+def _write_loss_gradient(batches, n_samples):
+    """``(E, finite)``: the batches of probabilities written into one float32 array as
+    ``p − onehot(argmax p)``, each while it is in cache; ``(None, True)`` if there is
+    no batch or one is not 2-D."""
+    E, pos, finite = None, 0, True
+    for proba in batches:
+        if proba.ndim != 2:
+            return None, True
+        if E is None:
+            E = np.empty((n_samples, proba.shape[1]), dtype=np.float32)
+        rows = E[pos : pos + proba.shape[0]]
+        rows[...] = proba
+        rows[np.arange(rows.shape[0]), np.argmax(proba, axis=1)] -= 1.0
+        finite = finite and bool(np.isfinite(rows).all())
+        pos += proba.shape[0]
+    return E, finite
 
 
 def _sklearn_penultimate(estimator, X):
@@ -134,15 +180,21 @@ def _sklearn_penultimate(estimator, X):
     )
 
 
-def _embedding(estimator, X, layer=None, need_proba=False, append_bias=False):
+def _embedding(estimator, X, layer=None, need_proba=False, append_bias=False,
+               loss_gradient=False):
     """``(H, proba or None, final_layer or None)`` for any supported estimator.
 
     With ``append_bias``, ``H`` ends with a column of ones when the last layer
-    has a bias (or intercept). A pass split into chunks (``pool_chunk_size``)
-    gives the same arrays.
+    has a bias (or intercept). With ``need_proba`` and ``loss_gradient``, the
+    second value is ``_loss_gradient(proba, H.dtype)`` instead of ``proba``
+    (for a skorch net, written batch by batch, without an array of
+    probabilities). A pass split into chunks (``pool_chunk_size``) gives the
+    same arrays.
     """
     estimator = _unwrap(estimator)
-    parts = _in_chunks(_embedding_pass, estimator, X, layer, need_proba, append_bias)
+    parts = _in_chunks(
+        _embedding_pass, estimator, X, layer, need_proba, append_bias, loss_gradient
+    )
     if len(parts) == 1:
         return parts[0]
     H = np.concatenate([part[0] for part in parts])
@@ -150,14 +202,15 @@ def _embedding(estimator, X, layer=None, need_proba=False, append_bias=False):
     return H, proba, parts[0][2]
 
 
-def _embedding_pass(estimator, X, layer, need_proba, append_bias):
+def _embedding_pass(estimator, X, layer, need_proba, append_bias, loss_gradient=False):
     if _is_skorch_net(estimator):
-        H, proba, final, _ = _skorch_penultimate(estimator, X, layer, need_proba, append_bias)
-        _check_finite(H, estimator, "penultimate embeddings")
+        H, proba, final, _ = _skorch_penultimate(
+            estimator, X, layer, need_proba, append_bias, loss_gradient
+        )
         return H, proba, final
     if _final_net(estimator) is not None:  # a Pipeline ending in a skorch net
         net, Xt = _final_input(estimator, X)
-        return _embedding_pass(net, Xt, layer, need_proba, append_bias)
+        return _embedding_pass(net, Xt, layer, need_proba, append_bias, loss_gradient)
     if layer is not None:
         raise EmbeddingError(
             f"layer={layer!r} applies to skorch nets only; {_name(estimator)} is not "
@@ -168,6 +221,8 @@ def _embedding_pass(estimator, X, layer, need_proba, append_bias):
     if append_bias and has_bias:
         H = np.hstack([H, np.ones((H.shape[0], 1), dtype=H.dtype)])
     proba = predict_proba(estimator, X) if need_proba else None
+    if need_proba and loss_gradient:
+        proba = _loss_gradient(proba, H.dtype)
     return H, proba, None
 
 
@@ -232,11 +287,13 @@ def _loss_gradient(proba, dtype):
 
 def _gradient_factors(estimator, X, layer=None):
     """``(h, e)`` with ``g_i = h_i ⊗ e_i`` (bias as a trailing 1 in ``h``)."""
-    H, proba, final = _embedding(estimator, X, layer, need_proba=True, append_bias=True)
+    H, E, final = _embedding(
+        estimator, X, layer, need_proba=True, append_bias=True, loss_gradient=True
+    )
     _check_linear_layer(
         final, layer, "The gradient embedding needs the input of a linear output layer"
     )
-    return H, _loss_gradient(proba, H.dtype)
+    return H, E
 
 
 def gradient_embedding(estimator, X, *, layer=None, return_factors=False):

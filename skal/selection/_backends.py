@@ -148,6 +148,16 @@ class BaseBackend(ABC):
         D² = 0, it is the ``⌊u·m⌋``-th of the ``m`` points not chosen.
         """
 
+    def draw_kmeans_plusplus(self, k, random_sample):
+        """``k`` k-means++ picks, drawing uniform numbers with ``random_sample(m)``.
+
+        The scan draws one number per pick (:meth:`kmeans_plusplus_steps`); a
+        lazy engine draws as many as its rejection steps need, always in the
+        same sequence, so the picks for a seed do not depend on how they are
+        taken.
+        """
+        return self.kmeans_plusplus_steps(random_sample(k))
+
     @abstractmethod
     def kcenter_steps(self, k):
         """``k`` farthest-first picks, ties to the lowest index (ndarray of intp)."""
@@ -181,11 +191,80 @@ class BaseBackend(ABC):
         return _min_d2_to_centers(H, E, centers, self.dense)
 
 
-class NumbaBackend(BaseBackend):
-    """CPU engine: compiled kernels, block sums for sampling, exact pruning."""
+_CANDIDATES = 64  # k-means++ candidates drawn at once from the frozen tree
+_GEMM_COST = 0.15  # one distance in a BLAS product, in exact (compiled, scalar) distances
 
-    def __init__(self, H, E, dense, *, device="cpu", pruning=True):
+
+class _CostModel:
+    """When a lazy phase should refresh its bounds, or hand over to the scan.
+
+    Work is counted in exact distances (a distance brought up to date costs
+    ``_GEMM_COST``: most are computed by BLAS), from counts alone, never from clocks, so the decisions,
+    and with them the picks, are the same on every machine and for every way
+    of consuming the ranking. Refreshing every bound costs about
+    ``_GEMM_COST · n_left · (k − k_refresh)``; it is done when the lazy work
+    since the last refresh has reached that cost (the rent-or-buy rule: at
+    most twice the work of the better choice in hindsight). At that moment
+    the scan takes over if its estimated cost per pick is below the lazy
+    one's (``NumbaBackend._scan_cost``).
+    """
+
+    def __init__(self):
+        self.since_refresh = 0.0  # lazy work since the last refresh
+        self.k_refresh = 1  # centers when every bound was last exact
+        self.per_pick = 0.0  # lazy work per pick, smoothed over recent batches
+        self._batch = 0.0
+
+    def lazy_work(self, pairs):
+        """Distances brought up to date, however computed (BLAS, mostly)."""
+        w = pairs * _GEMM_COST
+        self.since_refresh += w
+        self._batch += w
+
+    def drawn(self, n_draws, tree_size):
+        w = n_draws * max(1, int(tree_size).bit_length()) / 64.0
+        self.since_refresh += w
+        self._batch += w
+
+    def picked(self, n_picked):
+        per = self._batch / max(n_picked, 0.5)
+        self.per_pick = per if self.per_pick == 0.0 else 0.7 * self.per_pick + 0.3 * per
+        self._batch = 0.0
+
+    def refresh_cost(self, n_left, k):
+        return _GEMM_COST * n_left * max(0, k - self.k_refresh)
+
+    def refresh_pays(self, n_left, k):
+        return k > self.k_refresh and self.since_refresh >= self.refresh_cost(n_left, k)
+
+    def budget(self, n_left, k):
+        """Lazy work left before the next decision."""
+        return max(0.0, self.refresh_cost(n_left, k) - self.since_refresh)
+
+    def refreshed(self, k):
+        self.since_refresh = 0.0
+        self.k_refresh = k
+
+
+class NumbaBackend(BaseBackend):
+    """CPU engine: compiled kernels, lazy phases on stale bounds, the pruned scan.
+
+    With ``method="scan"`` every pick updates every point (with exact
+    pruning). Otherwise (``"lazy"``, ``"auto"``) ``D2`` holds upper bounds:
+    the k-means++ picks are drawn by rejection from a sum tree over them, the
+    k-center picks by lazy greedy from a heap, and a point is brought up to
+    date only when it is examined (docs/engine.md). ``"auto"`` switches to
+    the scan, once, when a cost model says it has become cheaper.
+    """
+
+    def __init__(self, H, E, dense, *, device="cpu", pruning=True, method="scan"):
         super().__init__(H, E, dense, device=device, pruning=pruning)
+        self.method = method
+        # lazy state: "lazy" until the scan takes over (or always "scan")
+        self.mode = "scan" if method == "scan" else "lazy"
+        self.stamp = np.zeros(H.shape[0], dtype=np.int64)
+        self.cost = _CostModel()
+        self._pending = None
         self._set_points(H, E, np.full(H.shape[0], np.inf), np.zeros(H.shape[0], bool))
 
     def _set_points(self, H, E, D2, chosen):
@@ -212,16 +291,23 @@ class NumbaBackend(BaseBackend):
         self.ghi = self.gn[self.perm[np.minimum(starts + _GROUP, self.n) - 1]]
         self.gmax = np.zeros(starts.size)
         K.refresh_groups(D2, self.perm, self.n, _GROUP, self.gmax)
+        self._tree = self._heap = None  # built when a lazy phase needs them
+        self._Hc = self._Ec = None
 
     # Derived from (H, E, D2, chosen) by _set_points: not saved with the engine
     # (a pickled lazy ranking holds the points and the distances, nothing more).
     _DERIVED = ("g2", "hn", "gn", "bsum", "bmax", "bcount", "dirty", "perm", "g2p", "gnp",
-                "hnp", "Ep", "glo", "ghi", "gmax")
+                "hnp", "Ep", "glo", "ghi", "gmax", "_tree", "_heap", "_Hc", "_Ec")
 
     def __getstate__(self):
         return {k: v for k, v in self.__dict__.items() if k not in self._DERIVED}
 
     def __setstate__(self, state):
+        state.setdefault("method", "scan")  # saved before the lazy engines
+        state.setdefault("mode", "scan")
+        state.setdefault("stamp", np.zeros(state["H"].shape[0], dtype=np.int64))
+        state.setdefault("cost", _CostModel())
+        state.setdefault("_pending", None)
         self.__dict__.update(state)
         self._set_points(self.H, self.E, self.D2, self.chosen)
 
@@ -234,9 +320,14 @@ class NumbaBackend(BaseBackend):
         return int(np.argmax(self.g2))
 
     def choose(self, c):
+        """Make ``c`` a center by a full (pruned) pass: every point is then up to date."""
+        if self.mode == "lazy" and self.order:
+            raise RuntimeError("choose() after the first pick needs the scan's exact state.")
         self.chosen[c] = True
         self.order.append(int(c))
         self.computed += K.update(*self._args(), c, self.dense, self.pruning)
+        self.stamp[:] = len(self.order)
+        self._tree = self._heap = None
 
     def kmeans_plusplus_steps(self, us):
         out = np.empty(len(us), dtype=np.intp)
@@ -247,22 +338,213 @@ class NumbaBackend(BaseBackend):
         return out
 
     def kcenter_steps(self, k):
+        if self.mode == "lazy":
+            return self._lazy_kcenter(k)
         out = np.empty(k, dtype=np.intp)
         self.computed += K.run_kcenter(*self._args(), self.dense, self.pruning, k, out)
         self.order.extend(out.tolist())
+        return out
+
+    def draw_kmeans_plusplus(self, k, random_sample):
+        if self.mode == "scan":
+            return self.kmeans_plusplus_steps(random_sample(k))
+        return self._lazy_kmeans_plusplus(k, random_sample)
+
+    # -- lazy phases ----------------------------------------------------------
+
+    @property
+    def _dim(self):
+        return self.H.shape[1] + self.E.shape[1]
+
+    @property
+    def _tol(self):
+        """Relative reach of BLAS's rounding in an estimated distance (see ``exact_min_rows``)."""
+        return 4.0 * self._dim * float(np.finfo(self.H.dtype).eps)
+
+    def _centers(self, s0, k):
+        """Factors of the chosen points ``s0..k-1``, contiguous (kept as they are chosen)."""
+        if self._Hc is None or self._Hc.shape[0] < k:
+            cap = max(k, 2 * (0 if self._Hc is None else self._Hc.shape[0]), 64)
+            idx = np.asarray(self.order[:k], dtype=np.intp)
+            self._Hc = np.empty((cap, self.H.shape[1]), self.H.dtype)
+            self._Ec = np.empty((cap, self.E.shape[1]), self.E.dtype)
+            self._Hc[:k], self._Ec[:k] = self.H[idx], self.E[idx]
+            self._n_centers_stored = k
+        if self._n_centers_stored < k:
+            idx = np.asarray(self.order[self._n_centers_stored:k], dtype=np.intp)
+            self._Hc[self._n_centers_stored:k] = self.H[idx]
+            self._Ec[self._n_centers_stored:k] = self.E[idx]
+            self._n_centers_stored = k
+        return self._Hc[s0:k], self._Ec[s0:k]
+
+    def _bring_up_to_date(self, rows):
+        """Exact ``D2`` of ``rows`` (unchosen) against every center; returns the pairs done."""
+        k = len(self.order)
+        rows = rows[self.stamp[rows] < k]
+        if not rows.size:
+            return 0
+        work = 0
+        order = np.asarray(self.order, dtype=np.int64)
+        step = max(1, 2**21 // max(1, k))
+        for start in range(0, rows.size, step):
+            part = rows[start : start + step]
+            s0 = int(self.stamp[part].min())
+            Hc, Ec = self._centers(s0, k)
+            cross = (self.H[part] @ Hc.T).astype(np.float64)
+            if not self.dense:
+                cross *= self.E[part] @ Ec.T
+            approx = self.g2[part, None] + self.g2[order[s0:k]][None, :] - 2.0 * cross
+            work += K.exact_min_rows(self.H, self.E, self.g2, self.dense, part, order[s0:k],
+                                     approx, self._tol, self.D2, self.stamp, k)
+        self.computed += work
+        return work
+
+    def _refresh(self):
+        """Bring every point up to date (one blocked BLAS pass against the new centers)."""
+        self._pending = None
+        self._bring_up_to_date(np.flatnonzero(~self.chosen))
+        self.cost.refreshed(len(self.order))
+        self._tree = self._heap = None
+
+    def _enter_scan(self):
+        """Every point up to date: the scan's derived state from the exact ``D2``."""
+        self._refresh()
+        self.mode = "scan"
+        K.refresh_blocks(self.D2, self.chosen, self.n, _BLOCK, self.bsum, self.bmax,
+                         self.bcount, 0, len(self.bsum) - 1)
+        K.refresh_groups(self.D2, self.perm, self.n, _GROUP, self.gmax)
+        self._Hc = self._Ec = None
+
+    def _scan_cost(self):
+        """Estimated work of one scan pick, in exact distances (``_CostModel``)."""
+        n_left = self.n - len(self.order)
+        per_point = (6.0 + (0 if self.dense else self.E.shape[1])) / self._dim
+        stride = max(1, self.n // 4096)
+        beta = K.probe_scan(self.H, self.E, self.g2, self.gn, self.hn, self.D2, self.chosen,
+                            self.order[-1], stride, self.dense)
+        return n_left * (per_point + beta)
+
+    def _maybe_switch(self):
+        """At a batch boundary: refresh, or hand over to the scan, when it pays."""
+        k = len(self.order)
+        n_left = self.n - k
+        if not self.cost.refresh_pays(n_left, k):
+            return
+        if self.method == "auto" and self.cost.per_pick > self._scan_cost():
+            self._enter_scan()
+        else:
+            self._refresh()
+
+    def _lazy_kmeans_plusplus(self, k, random_sample):
+        out = np.empty(k, dtype=np.intp)
+        got = 0
+        while got < k:
+            if self._pending is None:
+                self._maybe_switch()
+                if self.mode == "scan":
+                    out[got:] = self.kmeans_plusplus_steps(random_sample(k - got))
+                    return out
+                if not self._sum_tree()[1] > 0.0:
+                    out[got] = self._uniform_pick(random_sample(1)[0])
+                    got += 1
+                    continue
+                rs, vs = random_sample(_CANDIDATES), random_sample(_CANDIDATES)
+                cand = np.empty(_CANDIDATES, dtype=np.int64)
+                bound = np.empty(_CANDIDATES)
+                K.tree_draw(self._tree, rs, cand, bound)
+                self._pending = [cand, bound, vs, 0, 0]
+                self.cost.drawn(_CANDIDATES, self._tree.shape[0])
+            cand, bound, vs, start, batch_picks = self._pending
+            rest = np.unique(cand[start:])
+            self.cost.lazy_work(self._bring_up_to_date(rest[~self.chosen[rest]]))
+            t, n_picked, work = K.accept_candidates(
+                self.H, self.E, self.g2, self.dense, cand[start:], bound[start:], vs[start:],
+                k - got, self.D2, self.stamp, self.chosen, len(self.order), out[got:])
+            self.computed += work
+            self.cost.lazy_work(work)
+            self.order.extend(out[got : got + n_picked].tolist())
+            got += n_picked
+            if start + t >= cand.size:  # batch done: its bounds go into the tree
+                self._pending = None
+                K.tree_set(self._sum_tree(), np.unique(cand), self.D2, self.chosen)
+                self.cost.picked(batch_picks + n_picked)
+            else:
+                self._pending[3:] = [start + t, batch_picks + n_picked]
+        return out
+
+    def _sum_tree(self):
+        """The sum tree over the bounds (a function of ``D2`` and ``chosen`` between batches)."""
+        if self._tree is None:
+            P = 1 << max(0, int(self.n - 1).bit_length())
+            self._tree = np.zeros(2 * P)
+            K.tree_build(self.D2, self.chosen, self.n, self._tree)
+        return self._tree
+
+    def _uniform_pick(self, u):
+        """Every point left is at distance 0: the ``⌊u·m⌋``-th of the ``m`` not chosen."""
+        remaining = np.flatnonzero(~self.chosen)
+        c = int(remaining[min(int(u * remaining.size), remaining.size - 1)])
+        self.chosen[c] = True
+        self.D2[c] = 0.0
+        self.stamp[c] = len(self.order)
+        self.order.append(c)
+        K.tree_set(self._tree, np.array([c], dtype=np.int64), self.D2, self.chosen)
+        return c
+
+    def _lazy_kcenter(self, k):
+        out = np.empty(k, dtype=np.intp)
+        got = 0
+        order = np.empty(len(self.order) + k, dtype=np.int64)
+        order[: len(self.order)] = self.order
+        while got < k:
+            if self._heap is None:
+                key, idx = np.empty(self.n), np.empty(self.n, dtype=np.int64)
+                self._heap = [key, idx, K.heap_build(self.D2, self.chosen, self.n, key, idx)]
+            key, idx, size = self._heap
+            budget = self.cost.budget(self.n - len(self.order), len(self.order))
+            n0 = len(self.order)
+            n_picked, size, work, pops = K.lazy_kcenter(
+                self.H, self.E, self.g2, self.dense, self.D2, self.stamp, self.chosen, order,
+                n0, key, idx, size, k - got, out[got:], budget)
+            self._heap[2] = size
+            self.computed += work
+            self.order.extend(out[got : got + n_picked].tolist())
+            self.cost.lazy_work(work)
+            self.cost.drawn(pops, 2 * self.n)
+            self.cost.picked(n_picked)
+            got += n_picked
+            if got < k:  # the budget ran out: refresh, or hand over to the scan
+                self._maybe_switch()
+                if self.mode == "scan":
+                    out[got:] = self.kcenter_steps(k - got)
+                    return out
         return out
 
     def _chosen_factors(self):
         return self.H[self.order], self.E[self.order]
 
     def set_external_centers(self, Hc, Ec):
+        if self.order:
+            raise RuntimeError("External centers are set before the first pick.")
         self.external = (Hc, Ec)
         d2 = self._min_d2_new(self.H, self.E)
         self._set_points(self.H, self.E, np.minimum(self.D2, d2), self.chosen)
 
     def add(self, H, E):
         start = self.n
-        d2 = self._min_d2_new(H, E)
+        if self.mode == "lazy" and len(self.order) > 1:
+            # one valid upper bound is enough: the distance to the externals and
+            # to the first center (the lazy phases bring the rest up to date)
+            centers = [(self.H[self.order[:1]], self.E[self.order[:1]])]
+            if self.external is not None:
+                centers.append(self.external)
+            d2 = _min_d2_to_centers(H, E, centers, self.dense)
+            stamp = np.ones(H.shape[0], dtype=np.int64)
+        else:
+            d2 = self._min_d2_new(H, E)
+            stamp = np.full(H.shape[0], len(self.order), dtype=np.int64)
+        self._pending = None  # candidates drawn before the pool grew cannot reach the new points
+        self.stamp = np.concatenate([self.stamp, stamp])
         self._set_points(
             np.concatenate([self.H, H.astype(self.H.dtype, copy=False)]),
             np.concatenate([self.E, E.astype(self.E.dtype, copy=False)]),
@@ -280,8 +562,9 @@ class TorchBackend(BaseBackend):
     launches, not arithmetic.
     """
 
-    def __init__(self, H, E, dense, *, device="cpu", pruning=True):
+    def __init__(self, H, E, dense, *, device="cpu", pruning=True, method="scan"):
         super().__init__(H, E, dense, device=torch.device(device), pruning=pruning)
+        self.method = method
         self._set_points(self._t(H), self._t(E), None, None)
 
     def _t(self, A):
@@ -375,7 +658,7 @@ class TorchBackend(BaseBackend):
 _BACKENDS = {"cpu": NumbaBackend, "cuda": TorchBackend}
 
 
-def get_backend(H, E, dense, device, *, pruning=True):
+def get_backend(H, E, dense, device, *, pruning=True, method="scan"):
     """The backend for ``device``, holding the points ``(H, E)``.
 
     Parameters
@@ -387,6 +670,9 @@ def get_backend(H, E, dense, device, *, pruning=True):
         ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
     pruning : bool, default=True
         See :class:`BaseBackend`.
+    method : {"scan", "lazy", "auto"}, default="scan"
+        The engine (:class:`NumbaBackend`): a pass over every point per pick,
+        lazy phases on stale bounds, or lazy phases until the scan is cheaper.
 
     Returns
     -------
@@ -398,4 +684,4 @@ def get_backend(H, E, dense, device, *, pruning=True):
             f"No selection backend runs on device={device!r}; backends exist for "
             f"{sorted(_BACKENDS)}."
         )
-    return _BACKENDS[kind](H, E, dense, device=device, pruning=pruning)
+    return _BACKENDS[kind](H, E, dense, device=device, pruning=pruning, method=method)

@@ -269,3 +269,264 @@ def min_d2_to_centers(H, E, g2, start, end, centers, dense):
                 m = d2
         out[x - start] = m
     return out
+
+
+# --------------------------------------------------------------------------
+# Lazy engines (issue 20): stale upper bounds instead of a pass over every point
+#
+# In a lazy phase ``D2[i]`` is an upper bound: the exact squared distance of
+# ``i`` to its nearest center among the externals and the first ``stamp[i]``
+# chosen points (``order[:stamp[i]]``). Bringing ``i`` up to date means taking
+# the minimum with its distances to ``order[stamp[i]:k]``.
+# --------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def tree_build(D2, chosen, n, tree):
+    """Segment tree of sums over ``D2`` (chosen points weigh 0); leaves at ``P + i``."""
+    P = tree.shape[0] // 2
+    for i in range(P):
+        tree[P + i] = D2[i] if i < n and not chosen[i] else 0.0
+    for j in range(P - 1, 0, -1):
+        tree[j] = tree[2 * j] + tree[2 * j + 1]
+
+
+@njit(cache=True)
+def tree_set(tree, rows, D2, chosen):
+    """Set the leaves of ``rows`` from ``D2`` and recompute their ancestors.
+
+    Every inner node is the sum of its two children, recomputed, never
+    adjusted: the tree is a function of its leaves, whatever the history.
+    """
+    P = tree.shape[0] // 2
+    for r in range(rows.shape[0]):
+        i = rows[r]
+        j = P + i
+        tree[j] = 0.0 if chosen[i] else D2[i]
+        j //= 2
+        while j >= 1:
+            tree[j] = tree[2 * j] + tree[2 * j + 1]
+            j //= 2
+
+
+@njit(cache=True)
+def tree_draw(tree, rs, out, bound):
+    """Leaf indices drawn with probability proportional to their weight.
+
+    For each uniform ``r`` of ``rs``: descend from the root towards the leaf
+    whose cumulative weight first exceeds ``r·total``; a child of weight 0 is
+    never entered (rounding cannot land on a chosen point). ``bound`` gets the
+    weight of each drawn leaf: the bound the candidate was drawn with.
+    """
+    P = tree.shape[0] // 2
+    total = tree[1]
+    for t in range(rs.shape[0]):
+        target = rs[t] * total
+        j = 1
+        while j < P:
+            left = tree[2 * j]
+            if (target < left or tree[2 * j + 1] <= 0.0) and left > 0.0:
+                j = 2 * j
+            else:
+                target -= left
+                j = 2 * j + 1
+        out[t] = j - P
+        bound[t] = tree[j]
+
+
+@njit(cache=True, fastmath=_FAST)
+def exact_min_rows(H, E, g2, dense, rows, centers, approx, tol, D2, stamp, k):
+    """Bring ``rows`` up to date against ``centers`` (the chosen points ``s0..k-1``).
+
+    ``approx[r, j]`` is a fast estimate (BLAS) of the squared distance of
+    ``rows[r]`` to ``centers[j]``, within ``tol·(‖g_x‖² + ‖g_c‖²)`` of the
+    exact value. Every center within that reach of the row's estimated minimum is recomputed with :func:`_pair_d2`, the
+    arithmetic of the scan, so the new ``D2`` is exactly the scan's value.
+    Centers before a row's own stamp are already in its ``D2`` (their exact
+    distances are no smaller), so including them changes nothing.
+
+    Returns the number of (point, center) pairs brought up to date.
+    """
+    work = 0
+    s0 = k - centers.shape[0]
+    for r in range(rows.shape[0]):
+        x = rows[r]
+        if stamp[x] >= k:
+            continue
+        work += k - stamp[x]
+        m = np.inf
+        for j in range(centers.shape[0]):
+            if approx[r, j] < m:
+                m = approx[r, j]
+        best = D2[x]
+        for j in range(max(0, stamp[x] - s0), centers.shape[0]):
+            a = approx[r, j]
+            c = centers[j]
+            reach = 2.0 * tol * (g2[x] + g2[c]) + 1e-300
+            if a <= m + reach and a <= best + reach:
+                d2 = _pair_d2(H, E, g2, x, H, E, g2, c, dense)
+                if d2 < best:
+                    best = d2
+        D2[x] = best
+        stamp[x] = k
+    return work
+
+
+@njit(cache=True, fastmath=_FAST)
+def accept_candidates(H, E, g2, dense, cand, bound, vs, need, D2, stamp, chosen, k, out):
+    """Rejection steps over the candidates ``cand`` (in order), until ``need`` picks.
+
+    Every candidate not chosen is up to date against the first ``k`` centers
+    (or against more, if examined earlier in this call). It is brought up to
+    date against the centers accepted in this call (:func:`_pair_d2`), then
+    accepted with probability ``D2 / bound[t]``: ``vs[t]·bound[t] < D2``.
+    Every candidate was drawn from weights that bound the current ``D2``
+    from above, so an accepted point is drawn exactly with probability
+    proportional to ``D2``.
+
+    Returns ``(n_examined, n_picked, work)``; the picks are in ``out``.
+    """
+    n_picked = 0
+    work = 0
+    t = 0
+    while t < cand.shape[0] and n_picked < need:
+        c = cand[t]
+        if not chosen[c]:
+            d = D2[c]
+            for a in range(max(0, stamp[c] - k), n_picked):
+                d2 = _pair_d2(H, E, g2, c, H, E, g2, out[a], dense)
+                if d2 < d:
+                    d = d2
+            work += k + n_picked - stamp[c]
+            D2[c] = d
+            stamp[c] = k + n_picked
+            if vs[t] * bound[t] < d:
+                chosen[c] = True
+                D2[c] = 0.0
+                out[n_picked] = c
+                n_picked += 1
+        t += 1
+    return t, n_picked, work
+
+
+@njit(cache=True)
+def _heap_less(key, idx, a, b):
+    """Whether heap slot ``a`` ranks below ``b``: smaller key, or same key and larger index."""
+    return key[a] < key[b] or (key[a] == key[b] and idx[a] > idx[b])
+
+
+@njit(cache=True)
+def _sift_down(key, idx, size, j):
+    while True:
+        left = 2 * j + 1
+        if left >= size:
+            return
+        best = left
+        if left + 1 < size and _heap_less(key, idx, left, left + 1):
+            best = left + 1
+        if not _heap_less(key, idx, j, best):
+            return
+        key[j], key[best] = key[best], key[j]
+        idx[j], idx[best] = idx[best], idx[j]
+        j = best
+
+
+@njit(cache=True)
+def _sift_up(key, idx, j):
+    while j > 0:
+        parent = (j - 1) // 2
+        if not _heap_less(key, idx, parent, j):
+            return
+        key[j], key[parent] = key[parent], key[j]
+        idx[j], idx[parent] = idx[parent], idx[j]
+        j = parent
+
+
+@njit(cache=True)
+def heap_build(D2, chosen, n, key, idx):
+    """Max-heap of the unchosen points by ``(D2, -index)``; returns its size."""
+    size = 0
+    for i in range(n):
+        if not chosen[i]:
+            key[size] = D2[i]
+            idx[size] = i
+            size += 1
+    for j in range(size // 2 - 1, -1, -1):
+        _sift_down(key, idx, size, j)
+    return size
+
+
+@njit(cache=True, fastmath=_FAST)
+def lazy_kcenter(H, E, g2, dense, D2, stamp, chosen, order, k, key, idx, size, n_steps,
+                 out, max_work):
+    """Farthest-first picks by lazy greedy over a heap of stale upper bounds.
+
+    Pop the point of largest bound, bring it up to date (:func:`_pair_d2`
+    against the centers it has not seen); it is the farthest point iff its
+    exact ``(D2, -index)`` beats the bound of the next one in the heap, since
+    every bound is at least its point's distance. Otherwise push it back with
+    its exact value. The picks are those of the scan, ties to the lowest index.
+
+    Stops after ``n_steps`` picks or once ``max_work`` distances were computed
+    (the caller's cost model then decides). Returns ``(n_picked, size, work, pops)``.
+    """
+    work = 0
+    pops = 0
+    t = 0
+    while t < n_steps and size > 0 and work <= max_work:
+        x = idx[0]
+        size -= 1
+        key[0] = key[size]
+        idx[0] = idx[size]
+        _sift_down(key, idx, size, 0)
+        pops += 1
+        d = D2[x]
+        for s in range(stamp[x], k):
+            d2 = _pair_d2(H, E, g2, x, H, E, g2, order[s], dense)
+            if d2 < d:
+                d = d2
+        work += k - stamp[x]
+        D2[x] = d
+        stamp[x] = k
+        if size == 0 or d > key[0] or (d == key[0] and x < idx[0]):
+            chosen[x] = True
+            D2[x] = 0.0
+            order[k] = x
+            out[t] = x
+            k += 1
+            t += 1
+        else:
+            key[size] = d
+            idx[size] = x
+            _sift_up(key, idx, size)
+            size += 1
+    return t, size, work, pops
+
+
+@njit(cache=True, fastmath=_FAST)
+def probe_scan(H, E, g2, gn, hn, D2, chosen, c, stride, dense):
+    """Fraction of sampled points for which the scan's update would compute ``‖x − c‖²``.
+
+    The point bounds of :func:`update` on every ``stride``-th point (no
+    group test): an estimate, from above, of the scan's exact work per pick.
+    """
+    rc = gn[c]
+    g2c = g2[c]
+    hc = hn[c]
+    seen = 0
+    computed = 0
+    for x in range(0, H.shape[0], stride):
+        if chosen[x]:
+            continue
+        seen += 1
+        d2x = D2[x]
+        margin = _MARGIN * (g2[x] + g2c)
+        dn = gn[x] - rc
+        if dn * dn > d2x + margin:
+            continue
+        if not dense:
+            lb = g2[x] + g2c - 2.0 * hn[x] * hc * abs(_dot(E, x, E, c))
+            if lb > d2x + margin:
+                continue
+        computed += 1
+    return computed / max(seen, 1)

@@ -35,12 +35,13 @@ def _check_n_select(n_select, n):
         "random_state": ["random_state"],
         "device": _DEVICE,
         "dtype": _DTYPE,
+        "method": [StrOptions({"auto", "lazy", "scan"})],
     },
     prefer_skip_nested_validation=True,
 )
 def kmeans_plusplus_ordering(
     X, n_select=None, *, init="largest_norm", random_state=None, device="cpu",
-    dtype=np.float32,
+    dtype=np.float32, method="auto",
 ):
     """Order points by k-means++ seeding (exact D² sampling).
 
@@ -52,14 +53,16 @@ def kmeans_plusplus_ordering(
     points not yet chosen. The first ``k`` of the ordering for a seed do not
     depend on ``n_select``.
 
-    The sampling is exact: the cumulative sum of D² is walked in index order
-    through per-block sums (``O(n/B + B)`` per draw), and distance updates
-    that the triangle inequality proves useless are skipped (an exact
-    acceleration in the spirit of Raff 2021: a point ``x`` cannot get closer
-    to a new center ``c`` than ``|‖x‖ − ‖c‖|``, nor, for outer products, than
-    the bound from ``|⟨e_x, e_c⟩|``). The skipped updates are exactly those
-    that would not have changed anything, so the ordering is the same as
-    without them.
+    The sampling is exact. By default each pick is drawn by rejection: a
+    candidate is proposed from stale upper bounds on the distances (which
+    only shrink as centers are added), brought up to date, and accepted with
+    probability D² / bound, so only the points examined are updated
+    (``"lazy"``; docs/engine.md). With ``method="scan"`` the cumulative sum of
+    D² is walked in index order through per-block sums (``O(n/B + B)`` per
+    draw), and distance updates that the triangle inequality proves useless
+    are skipped (an exact acceleration in the spirit of Raff 2021: a point
+    ``x`` cannot get closer to a new center ``c`` than ``|‖x‖ − ‖c‖|``, nor,
+    for outer products, than the bound from ``|⟨e_x, e_c⟩|``).
 
     Parameters
     ----------
@@ -79,6 +82,12 @@ def kmeans_plusplus_ordering(
         available.
     dtype : numpy dtype, default=np.float32
         Storage type of the points; distances accumulate in float64.
+    method : {"auto", "lazy", "scan"}, default="auto"
+        How each pick is drawn: by rejection from stale upper bounds
+        (``"lazy"``), the same until the scan is cheaper (``"auto"``), or
+        by a pass over every point with one uniform number per pick
+        (``"scan"``, the ordering of skal 0.1.0). See
+        :class:`KMeansPlusPlusRanking`.
 
     Returns
     -------
@@ -106,7 +115,7 @@ def kmeans_plusplus_ordering(
     array([2, 3, 1, 0])
     """
     ranking = KMeansPlusPlusRanking(
-        X, init=init, random_state=random_state, device=device, dtype=dtype
+        X, init=init, random_state=random_state, device=device, dtype=dtype, method=method
     )
     return ranking.take(_check_n_select(n_select, ranking.n_points))
 
@@ -119,11 +128,13 @@ def kmeans_plusplus_ordering(
         "random_state": ["random_state"],
         "device": _DEVICE,
         "dtype": _DTYPE,
+        "method": [StrOptions({"auto", "lazy", "scan"})],
     },
     prefer_skip_nested_validation=True,
 )
 def kcenter_greedy_ordering(
-    X, n_select=None, *, X_centers=None, random_state=None, device="cpu", dtype=np.float32
+    X, n_select=None, *, X_centers=None, random_state=None, device="cpu", dtype=np.float32,
+    method="auto",
 ):
     """Order points farthest-first (k-center greedy, Sener & Savarese 2018).
 
@@ -148,6 +159,10 @@ def kcenter_greedy_ordering(
     dtype : numpy dtype, default=np.float32
         Storage type of the points; distances accumulate in float64. Exact
         ties are ties of the stored values.
+    method : {"auto", "lazy", "scan"}, default="auto"
+        How the farthest point is found: lazy greedy over stale upper bounds,
+        the same until the scan is cheaper, or the scan. The order is the
+        same for all three.
 
     Returns
     -------
@@ -174,6 +189,7 @@ def kcenter_greedy_ordering(
     array([3, 2, 1, 0])
     """
     ranking = KCenterGreedyRanking(
-        X, X_centers=X_centers, random_state=random_state, device=device, dtype=dtype
+        X, X_centers=X_centers, random_state=random_state, device=device, dtype=dtype,
+        method=method,
     )
     return ranking.take(_check_n_select(n_select, ranking.n_points))

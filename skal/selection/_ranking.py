@@ -92,15 +92,16 @@ class _BaseRanking(BaseRanking):
     """Iterator over indices in priority order; the pool may grow between picks."""
 
     def __init__(self, X, *, random_state=None, device="cpu", dtype=np.float32,
-                 pruning=True):
+                 pruning=True, method="auto"):
         self._dtype = dtype
+        self.method = method
         H, E, dense = as_factors(X, dtype)
         if H.shape[0] == 0:
             raise ValueError("The pool is empty (0 points); there is nothing to rank.")
         self._dense = dense
         self._rng = check_random_state(random_state)
         self.device = resolve_device(device)
-        self._engine = get_backend(H, E, dense, self.device, pruning=pruning)
+        self._engine = get_backend(H, E, dense, self.device, pruning=pruning, method=method)
         super().__init__(self._engine.n)
 
     @property
@@ -158,8 +159,9 @@ class KMeansPlusPlusRanking(_BaseRanking):
         First pick: the point of largest norm (lowest index among ties) or a
         uniformly random one.
     random_state : int, RandomState instance or None, default=None
-        Seed. Every pick draws exactly one uniform number, so the ordering for
-        a seed does not depend on how it is consumed.
+        Seed. The uniform numbers are drawn in one sequence whatever the
+        number of picks per ``take``, so the ordering for a seed does not
+        depend on how it is consumed.
     device : {"cpu", "cuda", "auto"} or torch.device, default="cpu"
         Where distances are computed. ``"cuda"`` without a GPU falls back to
         the CPU with a :class:`~skal.exceptions.DeviceWarning`.
@@ -169,11 +171,22 @@ class KMeansPlusPlusRanking(_BaseRanking):
         Skip the distance updates that the triangle inequality proves useless
         (on the CPU; the CUDA path never prunes). ``False`` runs the plain
         path: the same ordering, slower; for benchmarks and tests.
+    method : {"auto", "lazy", "scan"}, default="auto"
+        How each pick is drawn. ``"lazy"``: by rejection from stale upper
+        bounds on the distances (a sum tree over the bounds proposes, the
+        exact distance accepts), updating only the points it examines;
+        ``"auto"``: the same until a cost model finds the scan cheaper, then
+        the scan; ``"scan"``: every point updated at every pick, one uniform
+        number per pick (the ordering of skal 0.1.0). All three are exact D²
+        sampling; for one seed, ``"scan"`` gives another ordering than the
+        other two, which give the same one up to the hand-over.
 
     Attributes
     ----------
     n_distance_evaluations_ : int
-        Exact distances computed so far (the pruned ones are not).
+        Distances computed so far: by the scan (the pruned ones are not
+        counted) and the (point, center) pairs the lazy engine brought up to
+        date.
 
     See Also
     --------
@@ -192,31 +205,33 @@ class KMeansPlusPlusRanking(_BaseRanking):
     >>> new
     array([4])
     >>> ranking.take(10).tolist()  # the rest of the ordering
-    [4, 3, 1, 0]
+    [4, 3, 0, 1]
     """
 
     @validate_params(
-        {"init": [StrOptions({"largest_norm", "random"})], "pruning": ["boolean"]},
+        {"init": [StrOptions({"largest_norm", "random"})], "pruning": ["boolean"],
+         "method": [StrOptions({"auto", "lazy", "scan"})]},
         prefer_skip_nested_validation=True,
     )
     def __init__(self, X, *, init="largest_norm", random_state=None, device="cpu",
-                 dtype=np.float32, pruning=True):
+                 dtype=np.float32, pruning=True, method="auto"):
         self.init = init
         super().__init__(X, random_state=random_state, device=device, dtype=dtype,
-                         pruning=pruning)
+                         pruning=pruning, method=method)
 
     def _take(self, k):
-        us = self._rng.random_sample(k)
         engine = self._engine
+        draw = self._rng.random_sample
         if not engine.order:
+            u = draw()
             if self.init == "largest_norm":
                 first = engine.largest_norm()
             else:
-                first = min(int(us[0] * engine.n), engine.n - 1)
+                first = min(int(u * engine.n), engine.n - 1)
             engine.choose(first)
-            rest = engine.kmeans_plusplus_steps(us[1:])
+            rest = engine.draw_kmeans_plusplus(k - 1, draw)
             return np.concatenate([[first], rest]).astype(np.intp)
-        return engine.kmeans_plusplus_steps(us)
+        return engine.draw_kmeans_plusplus(k, draw)
 
 
 class KCenterGreedyRanking(_BaseRanking):
@@ -242,11 +257,19 @@ class KCenterGreedyRanking(_BaseRanking):
     pruning : bool, default=True
         Skip the distance updates that provably change nothing (see
         :class:`KMeansPlusPlusRanking`); ``False`` gives the same order, slower.
+    method : {"auto", "lazy", "scan"}, default="auto"
+        How the farthest point is found. ``"lazy"``: lazy greedy, a heap of
+        stale upper bounds where only the top point is brought up to date;
+        ``"auto"``: the same until a cost model finds the scan cheaper;
+        ``"scan"``: every point updated at every pick. The order is the same
+        for all three (same arithmetic, ties to the lowest index).
 
     Attributes
     ----------
     n_distance_evaluations_ : int
-        Exact distances computed so far (the pruned ones are not).
+        Distances computed so far: by the scan (the pruned ones are not
+        counted) and the (point, center) pairs the lazy engine brought up to
+        date.
 
     See Also
     --------
@@ -267,11 +290,14 @@ class KCenterGreedyRanking(_BaseRanking):
     [3, 1, 0]
     """
 
-    @validate_params({"pruning": ["boolean"]}, prefer_skip_nested_validation=True)
+    @validate_params(
+        {"pruning": ["boolean"], "method": [StrOptions({"auto", "lazy", "scan"})]},
+        prefer_skip_nested_validation=True,
+    )
     def __init__(self, X, *, X_centers=None, random_state=None, device="cpu",
-                 dtype=np.float32, pruning=True):
+                 dtype=np.float32, pruning=True, method="auto"):
         super().__init__(X, random_state=random_state, device=device, dtype=dtype,
-                         pruning=pruning)
+                         pruning=pruning, method=method)
         self._u_first = self._rng.random_sample()
         self._has_centers = False
         if X_centers is not None:

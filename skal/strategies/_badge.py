@@ -1,6 +1,6 @@
 """BADGE: Batch Active learning by Diverse Gradient Embeddings."""
 
-from ..base import _DEVICE_DOC, _SHARED_PARAMS_DOC, BaseEmbeddingStrategy
+from ..base import _DEVICE_DOC, _KMEANSPP_METHOD_DOC, _SHARED_PARAMS_DOC, BaseEmbeddingStrategy
 from ..embeddings import check_predict_proba, gradient_embedding
 from ..embeddings._penultimate import _gradient_factors
 from ..selection import KMeansPlusPlusRanking, OuterProduct
@@ -10,7 +10,7 @@ from ..utils._sklearn_compat import StrOptions
 __all__ = ["BADGE"]
 
 
-@Substitution(shared_params=_SHARED_PARAMS_DOC, device=_DEVICE_DOC)
+@Substitution(shared_params=_SHARED_PARAMS_DOC, device=_DEVICE_DOC, method=_KMEANSPP_METHOD_DOC)
 class BADGE(BaseEmbeddingStrategy):
     """Batch Active learning by Diverse Gradient Embeddings (Ash et al., 2020).
 
@@ -34,6 +34,8 @@ class BADGE(BaseEmbeddingStrategy):
         First center: the embedding of largest norm (the paper's choice;
         lowest index among ties) or a uniformly random one (the variant of the
         BADGE variable-batch blog).
+
+    %(method)s
 
     %(device)s
 
@@ -59,13 +61,14 @@ class BADGE(BaseEmbeddingStrategy):
     ``‖g_i − g_j‖² = ‖h_i‖²‖e_i‖² + ‖h_j‖²‖e_j‖² − 2⟨h_i,h_j⟩⟨e_i,e_j⟩``,
     so the ``n × H × C`` embedding is never built (``transform`` builds it,
     because that is what it is asked for). ``rank`` is the full k-means++
-    seeding order; each step draws one uniform number, so ``query(X, k)`` is
-    the first ``k`` of ``rank(X)`` for the same ``random_state``, and
-    ``lazy_rank`` yields the same order one index at a time. When only exact
-    duplicates of chosen samples remain, the next is drawn uniformly among
-    them. The engine (:class:`skal.selection.KMeansPlusPlusRanking`) skips
-    distance updates that provably change nothing, so long rankings cost far
-    less than the ``O(n² (H + C))`` worst case.
+    seeding order; the draws consume the random numbers in one sequence
+    whatever the batch size, so ``query(X, k)`` is the first ``k`` of
+    ``rank(X)`` for the same ``random_state``, and ``lazy_rank`` yields the
+    same order one index at a time. When only exact duplicates of chosen
+    samples remain, the next is drawn uniformly among them. The engine
+    (:class:`skal.selection.KMeansPlusPlusRanking`) draws each pick by
+    rejection from stale upper bounds on the distances, so a batch of ``k``
+    from ``n`` samples costs about ``n + k²`` distances instead of ``n·k``.
 
     References
     ----------
@@ -90,6 +93,7 @@ class BADGE(BaseEmbeddingStrategy):
     _parameter_constraints = {
         **BaseEmbeddingStrategy._parameter_constraints,
         "init": [StrOptions({"largest_norm", "random"})],
+        "method": [StrOptions({"auto", "lazy", "scan"})],
     }
 
     def __init__(
@@ -99,6 +103,7 @@ class BADGE(BaseEmbeddingStrategy):
         prefit=False,
         layer=None,
         init="largest_norm",
+        method="auto",
         device="cpu",
         random_state=None,
     ):
@@ -110,6 +115,7 @@ class BADGE(BaseEmbeddingStrategy):
             random_state=random_state,
         )
         self.init = init
+        self.method = method
 
     def _check_estimator(self, estimator):
         super()._check_estimator(estimator)
@@ -120,7 +126,8 @@ class BADGE(BaseEmbeddingStrategy):
 
     def _ranking(self, points, estimator):
         return KMeansPlusPlusRanking(
-            points, init=self.init, random_state=self.random_state, device=self.device
+            points, init=self.init, random_state=self.random_state, device=self.device,
+            method=self.method,
         )
 
     def _transform(self, X, estimator):

@@ -6,14 +6,20 @@ from numbers import Integral
 import numpy as np
 from sklearn.cluster import KMeans
 
-from ..base import _DEVICE_DOC, _LAYER_DOC, _SHARED_PARAMS_DOC, BaseEmbeddingStrategy
+from ..base import (
+    _DEVICE_DOC,
+    _KMEANSPP_METHOD_DOC,
+    _LAYER_DOC,
+    _SHARED_PARAMS_DOC,
+    BaseEmbeddingStrategy,
+)
 from ..selection import BaseRanking, KMeansPlusPlusRanking, kmeans_plusplus_ordering
 from ..utils._docstring import Substitution
 from ..utils._sklearn_compat import Interval, StrOptions
 
 __all__ = ["KMeansPlusPlusSampling", "KMeansSampling"]
 
-@Substitution(shared_params=_SHARED_PARAMS_DOC, layer=_LAYER_DOC)
+@Substitution(shared_params=_SHARED_PARAMS_DOC, layer=_LAYER_DOC, method=_KMEANSPP_METHOD_DOC)
 class KMeansSampling(BaseEmbeddingStrategy):
     """Choose the samples nearest to the k-means centers of the pool's embeddings.
 
@@ -41,6 +47,8 @@ class KMeansSampling(BaseEmbeddingStrategy):
         the CPU (:class:`sklearn.cluster.KMeans`), and the estimator's
         forward pass on the estimator's own device. ``"cuda"`` without a GPU
         falls back to the CPU with a :class:`~skal.exceptions.DeviceWarning`.
+
+    %(method)s
 
     random_state : int, RandomState instance or None, default=None
         Seed of the k-means++ seeding that initializes k-means.
@@ -99,6 +107,7 @@ class KMeansSampling(BaseEmbeddingStrategy):
     _parameter_constraints = {
         **BaseEmbeddingStrategy._parameter_constraints,
         "n_clusters": [Interval(Integral, 1, None, closed="left")],
+        "method": [StrOptions({"auto", "lazy", "scan"})],
     }
 
     def __init__(
@@ -109,6 +118,7 @@ class KMeansSampling(BaseEmbeddingStrategy):
         n_clusters=100,
         layer=None,
         device="cpu",
+        method="auto",
         random_state=None,
     ):
         super().__init__(
@@ -119,15 +129,16 @@ class KMeansSampling(BaseEmbeddingStrategy):
             random_state=random_state,
         )
         self.n_clusters = n_clusters
+        self.method = method
 
     def _ranking(self, points, estimator):
         points = np.asarray(points, dtype=np.float32)
         kmeans = _seeded_kmeans(points, min(self.n_clusters, len(points)),
-                                self.random_state, self.device)
+                                self.random_state, self.device, method=self.method)
         return _ClusterRoundRobin(points, kmeans.cluster_centers_, kmeans.labels_)
 
 
-def _seeded_kmeans(points, n_clusters, random_state, device="cpu"):
+def _seeded_kmeans(points, n_clusters, random_state, device="cpu", *, method="auto"):
     """A fitted ``KMeans``: k-means++ seeding by skal's engine, then Lloyd's iterations.
 
     The seeding is skal's exact D² sampling (one uniform draw per center from
@@ -135,7 +146,8 @@ def _seeded_kmeans(points, n_clusters, random_state, device="cpu"):
     scikit-learn's greedy local trials.
     """
     seeds = kmeans_plusplus_ordering(
-        points, n_clusters, init="random", random_state=random_state, device=device
+        points, n_clusters, init="random", random_state=random_state, device=device,
+        method=method,
     )
     return KMeans(n_clusters=n_clusters, init=points[seeds], n_init=1).fit(points)
 
@@ -198,7 +210,10 @@ class _ClusterRoundRobin(BaseRanking):
         return len(points)
 
 
-@Substitution(shared_params=_SHARED_PARAMS_DOC, layer=_LAYER_DOC, device=_DEVICE_DOC)
+@Substitution(
+    shared_params=_SHARED_PARAMS_DOC, layer=_LAYER_DOC, device=_DEVICE_DOC,
+    method=_KMEANSPP_METHOD_DOC,
+)
 class KMeansPlusPlusSampling(BaseEmbeddingStrategy):
     """Choose samples by k-means++ seeding on the penultimate embeddings.
 
@@ -216,6 +231,8 @@ class KMeansPlusPlusSampling(BaseEmbeddingStrategy):
     init : {"random", "largest_norm"}, default="random"
         First pick: uniformly random (standard k-means++) or the embedding of
         largest norm.
+
+    %(method)s
 
     %(device)s
 
@@ -267,6 +284,7 @@ class KMeansPlusPlusSampling(BaseEmbeddingStrategy):
     _parameter_constraints = {
         **BaseEmbeddingStrategy._parameter_constraints,
         "init": [StrOptions({"random", "largest_norm"})],
+        "method": [StrOptions({"auto", "lazy", "scan"})],
     }
 
     def __init__(
@@ -276,6 +294,7 @@ class KMeansPlusPlusSampling(BaseEmbeddingStrategy):
         prefit=False,
         layer=None,
         init="random",
+        method="auto",
         device="cpu",
         random_state=None,
     ):
@@ -287,8 +306,10 @@ class KMeansPlusPlusSampling(BaseEmbeddingStrategy):
             random_state=random_state,
         )
         self.init = init
+        self.method = method
 
     def _ranking(self, points, estimator):
         return KMeansPlusPlusRanking(
-            points, init=self.init, random_state=self.random_state, device=self.device
+            points, init=self.init, random_state=self.random_state, device=self.device,
+            method=self.method,
         )

@@ -9,15 +9,18 @@ from sklearn.neighbors import NearestNeighbors
 
 from ..selection import BaseRanking
 from ..utils._docstring import Substitution
-from ..utils._sklearn_compat import Interval
+from ..utils._sklearn_compat import Interval, StrOptions
 from ._kmeans import _seeded_kmeans
-from ..base import BaseRepresentationStrategy
+from ..base import _KMEANSPP_METHOD_DOC, BaseRepresentationStrategy
 from ._representation import _LABELED_SET_DOC, _REPRESENTATION_PARAMS_DOC
 
 __all__ = ["TypiClust"]
 
 
-@Substitution(representation_params=_REPRESENTATION_PARAMS_DOC, labeled_set=_LABELED_SET_DOC)
+@Substitution(
+    representation_params=_REPRESENTATION_PARAMS_DOC, labeled_set=_LABELED_SET_DOC,
+    method=_KMEANSPP_METHOD_DOC,
+)
 class TypiClust(BaseRepresentationStrategy):
     """Choose the most typical sample of each cluster that holds no labeled sample.
 
@@ -57,6 +60,8 @@ class TypiClust(BaseRepresentationStrategy):
         Clusters of fewer samples (labeled and pool together) come after all
         the others: the paper's code never picks from clusters of 5 samples
         or fewer (outliers). ``1`` treats every cluster alike.
+
+    %(method)s
 
     random_state : int, RandomState instance or None, default=None
         Seed of the k-means++ seeding of k-means; the rest is deterministic.
@@ -145,6 +150,7 @@ class TypiClust(BaseRepresentationStrategy):
         "max_clusters": [Interval(Integral, 1, None, closed="left"), None],
         "n_neighbors": [Interval(Integral, 1, None, closed="left")],
         "min_cluster_size": [Interval(Integral, 1, None, closed="left")],
+        "method": [StrOptions({"auto", "lazy", "scan"})],
     }
 
     def __init__(
@@ -157,6 +163,7 @@ class TypiClust(BaseRepresentationStrategy):
         max_clusters=500,
         n_neighbors=20,
         min_cluster_size=6,
+        method="auto",
         random_state=None,
     ):
         super().__init__(estimator=estimator, prefit=prefit)
@@ -165,6 +172,7 @@ class TypiClust(BaseRepresentationStrategy):
         self.max_clusters = max_clusters
         self.n_neighbors = n_neighbors
         self.min_cluster_size = min_cluster_size
+        self.method = method
         self.random_state = random_state
 
     def _ranking(self, points, estimator):
@@ -175,7 +183,8 @@ class TypiClust(BaseRepresentationStrategy):
         n_clusters = n_labeled + self.n_new_clusters
         if self.max_clusters is not None:
             n_clusters = min(n_clusters, self.max_clusters)
-        kmeans = _seeded_kmeans(Z, min(n_clusters, len(Z)), self.random_state)
+        kmeans = _seeded_kmeans(Z, min(n_clusters, len(Z)), self.random_state,
+                                method=self.method)
         return _TypiClustRanking(
             points,
             kmeans.labels_,

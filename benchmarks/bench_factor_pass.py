@@ -1,0 +1,206 @@
+"""Case F: BADGE's factor pass vs entropy's pass on a memmap-backed Dataset pool, MLP 256-512-100.
+
+BADGE's forward pass, ``gradient_embedding(net, pool, return_factors=True)``,
+computes the factors ``h`` (n × 513: the input of the last layer and a column
+of ones) and ``e`` (n × 100: ``p − onehot(argmax p)``); entropy's pass is
+``skal.embeddings.predict_proba(net, pool)``, the float64 probabilities that
+``EntropySampling.query`` scores. Issue 20 (item 5) asks for the factor pass
+to cost at most 1.1 × entropy's pass.
+
+The pool and the net are those of ``bench_large_pool.py`` (case L), smaller:
+a map-style ``torch.utils.data.Dataset`` over an on-disk ``np.memmap`` of
+n × 256 float32 rows (a mixture of 100 Gaussians, n = 200,000 by default),
+written once to a temporary folder, and a skorch MLP 256-512-100 trained for
+2 epochs on 20,000 samples of the same mixture, with inference batches of
+4,096 (``iterator_valid__batch_size``).
+
+Each revision runs in a fresh Python process (``PYTHONPATH`` set to its tree)
+that loads the pickled net, warms up on 2,000 samples, then times, in turn,
+``--repeats`` times: entropy's pass, skorch's own ``net.predict_proba`` (the
+floor: no float64 copy, no check) and the factor pass; the best of each is
+reported, with its ratio to entropy's pass *in the same process*. One more
+untimed call of each is made under a thread that samples the resident memory
+every millisecond (``extra_mb``: peak minus the value before the call;
+``anon_extra_mb`` leaves out file-backed pages such as the memmap's). The
+factor line holds a SHA-1 of the bytes of ``h`` and ``e``, so that two
+revisions can be seen to compute the same factors.
+
+With ``--base REV``, ``REV`` is checked out into a temporary git worktree and
+the two revisions run alternately (base, then this checkout), ``--rounds``
+times each; a summary line gives each revision's best ratio and the factor
+pass time of this checkout over the base's.
+
+Prints one JSON line per measurement, then the summary lines.
+
+Run: ``python benchmarks/bench_factor_pass.py --base HEAD`` (``--n 1000000``
+for case L's pool size; ``--device cuda`` on a GPU).
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import pickle
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _common import emit
+from bench_large_pool import HIDDEN, N_CLASSES, N_FEATURES, WARMUP, MemmapPool, _PeakRSS
+from bench_large_pool import train_net, write_pool
+
+ROOT = Path(__file__).resolve().parents[1]
+METHODS = ("entropy_pass", "skorch_predict_proba", "factor_pass")
+
+
+def _sha1(*arrays):
+    digest = hashlib.sha1()
+    for array in arrays:
+        digest.update(str((array.dtype.str, array.shape)).encode())
+        digest.update(memoryview(array.reshape(-1)))  # C-contiguous: no copy
+    return digest.hexdigest()[:16]
+
+
+def child(net_path, pool_path, n, repeats):
+    """Time the three passes in this process; print one JSON line per pass."""
+    import torch
+    from torch.utils.data import Subset
+
+    from skal.embeddings import gradient_embedding, predict_proba
+
+    torch.set_num_threads(os.cpu_count() or 1)
+    with open(net_path, "rb") as f:
+        net = pickle.load(f)
+    pool = MemmapPool(pool_path, n)
+    calls = {
+        "entropy_pass": lambda X: predict_proba(net, X),
+        "skorch_predict_proba": net.predict_proba,
+        "factor_pass": lambda X: gradient_embedding(net, X, return_factors=True),
+    }
+    small = Subset(pool, range(min(WARMUP, n)))
+    for call in calls.values():
+        call(small)  # warm-up (torch start-up, first reads of the memmap)
+    times = {method: [] for method in METHODS}
+    for _ in range(repeats):
+        for method, call in calls.items():
+            tic = time.perf_counter()
+            out = call(pool)
+            times[method].append(time.perf_counter() - tic)
+            del out
+    records = {}
+    for method, call in calls.items():
+        with _PeakRSS() as mem:
+            out = call(pool)
+        record = {"seconds": min(times[method]), "times": times[method],
+                  **{key: value for key, value in mem.record().items()
+                     if key in ("extra_mb", "anon_extra_mb", "rss_peak_mb")}}
+        if method == "factor_pass":
+            h, e = out
+            record.update(h_shape=list(h.shape), e_shape=list(e.shape),
+                          dtypes=[str(h.dtype), str(e.dtype)], factors_sha1=_sha1(h, e),
+                          factor_matrix_mb=(h.nbytes + e.nbytes) / 2**20)
+        del out
+        records[method] = record
+    entropy = records["entropy_pass"]["seconds"]
+    for method, record in records.items():
+        print(json.dumps({"method": method, "ratio_to_entropy": record["seconds"] / entropy,
+                          **record}), flush=True)
+
+
+def run_child(tree, net_path, pool_path, args):
+    command = [sys.executable, os.path.abspath(__file__), "--child", net_path, pool_path,
+               "--n", str(args.n), "--repeats", str(args.repeats)]
+    env = dict(os.environ, PYTHONPATH=str(tree))
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    if done.returncode:
+        sys.stderr.write(done.stderr)
+        raise SystemExit(f"the child for {tree} failed with exit status {done.returncode}")
+    return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+
+
+def _load():
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--n", type=int, default=200_000, help="pool size (default: 200000)")
+    parser.add_argument("--base", help="a git revision to time too, alternately with this "
+                        "checkout (e.g. HEAD, to measure uncommitted changes)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="processes per revision (default: 1)")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="timed calls of each pass per process; the best is kept (default: 3)")
+    parser.add_argument("--device", default="cpu", help="'cpu' (default) or 'cuda'")
+    parser.add_argument("--inference-batch-size", type=int, default=4096,
+                        help="the net's iterator_valid__batch_size (default: 4096)")
+    parser.add_argument("--pool", help="existing memmap file of n × 256 float32 "
+                        "(default: written to a temporary folder)")
+    parser.add_argument("--child", nargs=2, metavar=("NET", "POOL"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        return child(args.child[0], args.child[1], args.n, args.repeats)
+
+    common = {"case": "F", "n_pool": args.n, "features": N_FEATURES, "hidden": HIDDEN,
+              "classes": N_CLASSES, "device": args.device,
+              "inference_batch_size": args.inference_batch_size}
+    with tempfile.TemporaryDirectory() as tmp:
+        tic = time.perf_counter()
+        pool_path = args.pool
+        if pool_path is None:
+            pool_path = os.path.join(tmp, "pool.f32")
+            write_pool(pool_path, args.n)
+        t_pool = time.perf_counter() - tic
+        tic = time.perf_counter()
+        net, quality = train_net(args.device, args.inference_batch_size)
+        net_path = os.path.join(tmp, "net.pkl")
+        with open(net_path, "wb") as f:
+            pickle.dump(net, f)
+        emit(**common, method="setup", seconds_write_pool=t_pool,
+             seconds_train=time.perf_counter() - tic, **quality, loadavg=_load())
+        trees = {"head": ROOT}
+        if args.base:
+            base_tree = Path(tmp) / "base"
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach",
+                            str(base_tree), args.base], check=True, capture_output=True)
+            trees = {"base": base_tree, "head": ROOT}
+        runs = {name: [] for name in trees}  # one {method: record} per process
+        try:
+            for round_ in range(args.rounds):
+                for name, tree in trees.items():
+                    load = _load()
+                    records = run_child(tree, net_path, pool_path, args)
+                    for record in records:
+                        emit(**common, revision=name, base=args.base if name == "base" else None,
+                             round=round_, loadavg_before=load, loadavg_after=_load(), **record)
+                    runs[name].append({record["method"]: record for record in records})
+        finally:
+            if args.base:
+                subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force",
+                                str(base_tree)], capture_output=True)
+    report(runs, common, args.base)
+
+
+def report(runs, common, base):
+    """Each revision's ratio factor pass / entropy's pass, and head / base."""
+    for name, records in runs.items():
+        ratios = [run["factor_pass"]["ratio_to_entropy"] for run in records]
+        emit(**common, method="summary", revision=name, what="factor pass / entropy's pass",
+             ratios=ratios, best_ratio=min(ratios), median_ratio=statistics.median(ratios),
+             target=1.1, met=min(ratios) <= 1.1,
+             factor_seconds=min(run["factor_pass"]["seconds"] for run in records),
+             entropy_seconds=min(run["entropy_pass"]["seconds"] for run in records))
+    if base:
+        old = min(run["factor_pass"]["seconds"] for run in runs["base"])
+        new = min(run["factor_pass"]["seconds"] for run in runs["head"])
+        digests = {run["factor_pass"]["factors_sha1"] for name in runs for run in runs[name]}
+        emit(**common, method="summary", what="factor pass: head / base", base=base,
+             base_seconds=old, head_seconds=new, head_over_base=new / old,
+             same_factors=len(digests) == 1, loadavg=_load())
+
+
+if __name__ == "__main__":
+    main()
