@@ -64,14 +64,14 @@ def _sha1(*arrays):
     return digest.hexdigest()[:16]
 
 
-def child(net_path, pool_path, n, repeats):
+def child(net_path, pool_path, n, repeats, threads):
     """Time the three passes in this process; print one JSON line per pass."""
     import torch
     from torch.utils.data import Subset
 
     from skal.embeddings import gradient_embedding, predict_proba
 
-    torch.set_num_threads(os.cpu_count() or 1)
+    torch.set_num_threads(threads or os.cpu_count() or 1)
     with open(net_path, "rb") as f:
         net = pickle.load(f)
     pool = MemmapPool(pool_path, n)
@@ -84,17 +84,20 @@ def child(net_path, pool_path, n, repeats):
     for call in calls.values():
         call(small)  # warm-up (torch start-up, first reads of the memmap)
     times = {method: [] for method in METHODS}
+    cpu_times = {method: [] for method in METHODS}
     for _ in range(repeats):
         for method, call in calls.items():
-            tic = time.perf_counter()
+            tic, cpu_tic = time.perf_counter(), time.process_time()
             out = call(pool)
             times[method].append(time.perf_counter() - tic)
+            cpu_times[method].append(time.process_time() - cpu_tic)
             del out
     records = {}
     for method, call in calls.items():
         with _PeakRSS() as mem:
             out = call(pool)
         record = {"seconds": min(times[method]), "times": times[method],
+                  "cpu_seconds": min(cpu_times[method]), "cpu_times": cpu_times[method],
                   **{key: value for key, value in mem.record().items()
                      if key in ("extra_mb", "anon_extra_mb", "rss_peak_mb")}}
         if method == "factor_pass":
@@ -105,14 +108,17 @@ def child(net_path, pool_path, n, repeats):
         del out
         records[method] = record
     entropy = records["entropy_pass"]["seconds"]
+    cpu_entropy = records["entropy_pass"]["cpu_seconds"]
     for method, record in records.items():
         print(json.dumps({"method": method, "ratio_to_entropy": record["seconds"] / entropy,
-                          **record}), flush=True)
+                          "cpu_ratio_to_entropy": record["cpu_seconds"] / cpu_entropy,
+                          "threads": torch.get_num_threads(), **record}), flush=True)
 
 
 def run_child(tree, net_path, pool_path, args):
     command = [sys.executable, os.path.abspath(__file__), "--child", net_path, pool_path,
-               "--n", str(args.n), "--repeats", str(args.repeats)]
+               "--n", str(args.n), "--repeats", str(args.repeats),
+               "--threads", str(args.threads or 0)]
     env = dict(os.environ, PYTHONPATH=str(tree))
     done = subprocess.run(command, env=env, capture_output=True, text=True)
     if done.returncode:
@@ -134,6 +140,9 @@ def main():
                         help="processes per revision (default: 1)")
     parser.add_argument("--repeats", type=int, default=3,
                         help="timed calls of each pass per process; the best is kept (default: 3)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch threads in the timed processes (default: all cores; "
+                        "1 makes the CPU times robust to other load on the machine)")
     parser.add_argument("--device", default="cpu", help="'cpu' (default) or 'cuda'")
     parser.add_argument("--inference-batch-size", type=int, default=4096,
                         help="the net's iterator_valid__batch_size (default: 4096)")
@@ -142,7 +151,7 @@ def main():
     parser.add_argument("--child", nargs=2, metavar=("NET", "POOL"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        return child(args.child[0], args.child[1], args.n, args.repeats)
+        return child(args.child[0], args.child[1], args.n, args.repeats, args.threads)
 
     common = {"case": "F", "n_pool": args.n, "features": N_FEATURES, "hidden": HIDDEN,
               "classes": N_CLASSES, "device": args.device,
@@ -188,17 +197,22 @@ def report(runs, common, base):
     """Each revision's ratio factor pass / entropy's pass, and head / base."""
     for name, records in runs.items():
         ratios = [run["factor_pass"]["ratio_to_entropy"] for run in records]
+        cpu_ratios = [run["factor_pass"]["cpu_ratio_to_entropy"] for run in records]
         emit(**common, method="summary", revision=name, what="factor pass / entropy's pass",
              ratios=ratios, best_ratio=min(ratios), median_ratio=statistics.median(ratios),
-             target=1.1, met=min(ratios) <= 1.1,
+             cpu_ratios=cpu_ratios, median_cpu_ratio=statistics.median(cpu_ratios),
+             target=1.1, met=statistics.median(ratios) <= 1.1,
              factor_seconds=min(run["factor_pass"]["seconds"] for run in records),
              entropy_seconds=min(run["entropy_pass"]["seconds"] for run in records))
     if base:
         old = min(run["factor_pass"]["seconds"] for run in runs["base"])
         new = min(run["factor_pass"]["seconds"] for run in runs["head"])
         digests = {run["factor_pass"]["factors_sha1"] for name in runs for run in runs[name]}
+        cpu_old = min(run["factor_pass"]["cpu_seconds"] for run in runs["base"])
+        cpu_new = min(run["factor_pass"]["cpu_seconds"] for run in runs["head"])
         emit(**common, method="summary", what="factor pass: head / base", base=base,
              base_seconds=old, head_seconds=new, head_over_base=new / old,
+             cpu_head_over_base=cpu_new / cpu_old,
              same_factors=len(digests) == 1, loadavg=_load())
 
 
