@@ -124,6 +124,24 @@ def cases(estimators=None):
         "SwitchingStrategy(RandomSampling>BADGE@100)": lambda: skal.SwitchingStrategy(
             skal.RandomSampling(), skal.BADGE(), switch_at=100, random_state=0),
     }
+    # The k-means++ users with method="scan" (issue 20): the picks of skal 0.1.0,
+    # recorded before the lazy engine, for users who reproduce a published run.
+    scan = {"method": "scan"}
+    meta.update({
+        f"{name}(method=scan)": (lambda name=name: classes[name](**scan, random_state=0))
+        for name in sorted(classes) if "method" in classes[name]().get_params()
+    })
+    meta.update({
+        "SubsetSampling(BADGE(method=scan))": lambda: skal.SubsetSampling(
+            skal.BADGE(random_state=0, **scan), n_candidates=200, random_state=0),
+        "ProxyPrefilter(BADGE(method=scan))": lambda: skal.ProxyPrefilter(
+            skal.BADGE(random_state=0, **scan), n_candidates=200),
+        "PartitionedStrategy(BADGE(method=scan))": lambda: skal.PartitionedStrategy(
+            skal.BADGE(**scan), n_partitions=3, random_state=0),
+        "SwitchingStrategy(RandomSampling>BADGE(method=scan)@100)":
+            lambda: skal.SwitchingStrategy(skal.RandomSampling(), skal.BADGE(**scan),
+                                           switch_at=100, random_state=0),
+    })
     out = []
     for est_name, make_estimator in estimators.items():
         for name in sorted(classes) + sorted(meta):
