@@ -14,15 +14,31 @@ entry in ``_BACKENDS`` (docs/engine.md, "Adding a backend").
 """
 
 from abc import ABC, abstractmethod
+from contextlib import nullcontext
 
 import numpy as np
 import torch
+from threadpoolctl import ThreadpoolController
 
 from . import _kernels as K
 
 __all__ = ["BaseBackend", "NumbaBackend", "TorchBackend", "get_backend"]
 
 _BLOCK = 64  # sampling block (consecutive indices)
+_CONTROLLER = []  # one ThreadpoolController, made on first use (it inspects the libraries)
+
+
+def _one_blas_thread():
+    """One BLAS thread for the lazy engines' small products.
+
+    A product of 64 rows by a few hundred centers takes 0.3 ms on one thread;
+    split over threads on a busy machine it took 24 ms (2 cores, one other
+    process running).
+    """
+    if not _CONTROLLER:
+        _CONTROLLER.append(ThreadpoolController())
+    return _CONTROLLER[0].limit(limits=1, user_api="blas")
+
 _GROUP = 32  # pruning group (consecutive in norm order)
 
 
@@ -214,6 +230,10 @@ class _CostModel:
         self.k_refresh = 1  # centers when every bound was last exact
         self.per_pick = 0.0  # lazy work per pick, smoothed over recent batches
         self._batch = 0.0
+        # for benchmarks: candidates drawn (or heap pops), picks made lazily, refreshes
+        self.n_candidates = 0
+        self.n_lazy_picks = 0
+        self.n_refreshes = 0
 
     def lazy_work(self, pairs):
         """Distances brought up to date, however computed (BLAS, mostly)."""
@@ -222,11 +242,13 @@ class _CostModel:
         self._batch += w
 
     def drawn(self, n_draws, tree_size):
+        self.n_candidates += n_draws
         w = n_draws * max(1, int(tree_size).bit_length()) / 64.0
         self.since_refresh += w
         self._batch += w
 
     def picked(self, n_picked):
+        self.n_lazy_picks += n_picked
         per = self._batch / max(n_picked, 0.5)
         self.per_pick = per if self.per_pick == 0.0 else 0.7 * self.per_pick + 0.3 * per
         self._batch = 0.0
@@ -242,6 +264,7 @@ class _CostModel:
         return max(0.0, self.refresh_cost(n_left, k) - self.since_refresh)
 
     def refreshed(self, k):
+        self.n_refreshes += 1
         self.since_refresh = 0.0
         self.k_refresh = k
 
@@ -386,6 +409,13 @@ class NumbaBackend(BaseBackend):
         work = 0
         order = np.asarray(self.order, dtype=np.int64)
         step = max(1, 2**21 // max(1, k))
+        with _one_blas_thread() if rows.size * k < 2**21 else nullcontext():
+            work = self._bring_rows_up_to_date(rows, order, k, step)
+        self.computed += work
+        return work
+
+    def _bring_rows_up_to_date(self, rows, order, k, step):
+        work = 0
         for start in range(0, rows.size, step):
             part = rows[start : start + step]
             s0 = int(self.stamp[part].min())
@@ -396,7 +426,6 @@ class NumbaBackend(BaseBackend):
             approx = self.g2[part, None] + self.g2[order[s0:k]][None, :] - 2.0 * cross
             work += K.exact_min_rows(self.H, self.E, self.g2, self.dense, part, order[s0:k],
                                      approx, self._tol, self.D2, self.stamp, k)
-        self.computed += work
         return work
 
     def _refresh(self):
