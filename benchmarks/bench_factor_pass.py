@@ -17,23 +17,30 @@ written once to a temporary folder, and a skorch MLP 256-512-100 trained for
 Each revision runs in a fresh Python process (``PYTHONPATH`` set to its tree)
 that loads the pickled net, warms up on 2,000 samples, then times, in turn,
 ``--repeats`` times: entropy's pass, skorch's own ``net.predict_proba`` (the
-floor: no float64 copy, no check) and the factor pass; the best of each is
-reported, with its ratio to entropy's pass *in the same process*. One more
-untimed call of each is made under a thread that samples the resident memory
-every millisecond (``extra_mb``: peak minus the value before the call;
-``anon_extra_mb`` leaves out file-backed pages such as the memmap's). The
-factor line holds a SHA-1 of the bytes of ``h`` and ``e``, so that two
-revisions can be seen to compute the same factors.
+floor: no float64 copy, no check) and the factor pass. The best wall time
+and the best CPU time of the process (``time.process_time``, which includes
+the kernel's time zeroing the pages of new arrays) of each are reported, with
+their ratios to entropy's pass *in the same process*. ``--threads 1`` makes
+the CPU times robust to other load on the machine. One more untimed call of
+each is made under a thread that samples the resident memory every
+millisecond (``extra_mb``: peak minus the value before the call;
+``anon_extra_mb`` leaves out file-backed pages such as the memmap's; arrays
+smaller than glibc's mmap threshold, at most 32 MB, may reuse memory freed by
+earlier calls, so small pools show little). The factor line holds a SHA-1 of
+the bytes of ``h`` and ``e``, so that two revisions can be seen to compute
+the same factors.
 
-With ``--base REV``, ``REV`` is checked out into a temporary git worktree and
-the two revisions run alternately (base, then this checkout), ``--rounds``
-times each; a summary line gives each revision's best ratio and the factor
-pass time of this checkout over the base's.
+With ``--base REV``, ``REV`` is checked out into a temporary git worktree
+(or, if ``REV`` is a folder, the copy of skal there is used), and the two
+revisions run alternately, base then this checkout, ``--rounds`` times each;
+summary lines give each revision's ratios and the factor pass time of this
+checkout over the base's.
 
 Prints one JSON line per measurement, then the summary lines.
 
 Run: ``python benchmarks/bench_factor_pass.py --base HEAD`` (``--n 1000000``
-for case L's pool size; ``--device cuda`` on a GPU).
+for case L's pool size; ``--threads 1`` on a busy machine; ``--device cuda``
+on a GPU).
 """
 
 import argparse
@@ -134,8 +141,9 @@ def _load():
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=200_000, help="pool size (default: 200000)")
-    parser.add_argument("--base", help="a git revision to time too, alternately with this "
-                        "checkout (e.g. HEAD, to measure uncommitted changes)")
+    parser.add_argument("--base", help="a git revision (e.g. HEAD, to measure uncommitted "
+                        "changes) or a folder holding another copy of skal, to time too, "
+                        "alternately with this checkout")
     parser.add_argument("--rounds", type=int, default=1,
                         help="processes per revision (default: 1)")
     parser.add_argument("--repeats", type=int, default=3,
@@ -171,11 +179,14 @@ def main():
         emit(**common, method="setup", seconds_write_pool=t_pool,
              seconds_train=time.perf_counter() - tic, **quality, loadavg=_load())
         trees = {"head": ROOT}
-        if args.base:
+        worktree = args.base and not os.path.isdir(args.base)
+        if worktree:
             base_tree = Path(tmp) / "base"
             subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach",
                             str(base_tree), args.base], check=True, capture_output=True)
             trees = {"base": base_tree, "head": ROOT}
+        elif args.base:
+            trees = {"base": Path(args.base).resolve(), "head": ROOT}
         runs = {name: [] for name in trees}  # one {method: record} per process
         try:
             for round_ in range(args.rounds):
@@ -187,7 +198,7 @@ def main():
                              round=round_, loadavg_before=load, loadavg_after=_load(), **record)
                     runs[name].append({record["method"]: record for record in records})
         finally:
-            if args.base:
+            if worktree:
                 subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force",
                                 str(base_tree)], capture_output=True)
     report(runs, common, args.base)
