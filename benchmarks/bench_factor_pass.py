@@ -19,8 +19,8 @@ that loads the pickled net, warms up on 2,000 samples, then times, in turn,
 ``--repeats`` times: entropy's pass, skorch's own ``net.predict_proba`` (the
 floor: no float64 copy, no check) and the factor pass. The best wall time
 and the best CPU time of the process (``time.process_time``, which includes
-the kernel's time zeroing the pages of new arrays) of each are reported, with
-their ratios to entropy's pass *in the same process*. ``--threads 1`` makes
+the kernel's time zeroing the pages of new arrays: ``sys_times``, with the
+page faults, ``minor_faults``) of each are reported, with their ratios to entropy's pass *in the same process*. ``--threads 1`` makes
 the CPU times robust to other load on the machine. One more untimed call of
 each is made under a thread that samples the resident memory every
 millisecond (``extra_mb``: peak minus the value before the call;
@@ -48,6 +48,7 @@ import hashlib
 import json
 import os
 import pickle
+import resource
 import statistics
 import subprocess
 import sys
@@ -90,14 +91,17 @@ def child(net_path, pool_path, n, repeats, threads):
     small = Subset(pool, range(min(WARMUP, n)))
     for call in calls.values():
         call(small)  # warm-up (torch start-up, first reads of the memmap)
-    times = {method: [] for method in METHODS}
-    cpu_times = {method: [] for method in METHODS}
+    times, cpu_times, sys_times, faults = ({method: [] for method in METHODS} for _ in range(4))
     for _ in range(repeats):
         for method, call in calls.items():
+            usage = resource.getrusage(resource.RUSAGE_SELF)
             tic, cpu_tic = time.perf_counter(), time.process_time()
             out = call(pool)
             times[method].append(time.perf_counter() - tic)
             cpu_times[method].append(time.process_time() - cpu_tic)
+            after = resource.getrusage(resource.RUSAGE_SELF)
+            sys_times[method].append(after.ru_stime - usage.ru_stime)
+            faults[method].append(after.ru_minflt - usage.ru_minflt)
             del out
     records = {}
     for method, call in calls.items():
@@ -105,6 +109,7 @@ def child(net_path, pool_path, n, repeats, threads):
             out = call(pool)
         record = {"seconds": min(times[method]), "times": times[method],
                   "cpu_seconds": min(cpu_times[method]), "cpu_times": cpu_times[method],
+                  "sys_times": sys_times[method], "minor_faults": faults[method],
                   **{key: value for key, value in mem.record().items()
                      if key in ("extra_mb", "anon_extra_mb", "rss_peak_mb")}}
         if method == "factor_pass":

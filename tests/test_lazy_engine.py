@@ -329,3 +329,35 @@ def test_permutations_helper_is_exhaustive():
     law = d2_law(_near_clusters(), 0, 2)
     assert abs(sum(law.values()) - 1.0) < 1e-12
     assert set(law) <= set(permutations(range(1, 9), 2))
+
+
+# --------------------------------------------------------------------------
+# the torch backend runs the same sampler (tested on CPU tensors)
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dense", [True, False])
+def test_torch_lazy_sampler_gives_the_numba_picks(dense, monkeypatch):
+    from skal.selection._backends import NumbaBackend, TorchBackend
+
+    h, e = _factors(n=1200)
+    h2, e2 = _factors(n=150, seed=4)
+    h, e, h2, e2 = (A.astype(np.float64) for A in (h, e, h2, e2))
+    X, X_new = (h, h2) if dense else (OuterProduct(h, e), OuterProduct(h2, e2))
+    runs = []
+    for backend in (NumbaBackend, TorchBackend):
+        monkeypatch.setitem(_backends._BACKENDS, "cpu", backend)
+        ranking = KMeansPlusPlusRanking(X, random_state=2, dtype=np.float64, method="lazy")
+        assert type(ranking._engine) is backend
+        picks = [ranking.take(37), ranking.take(200)]
+        ranking.add(X_new)
+        picks.append(pickle.loads(pickle.dumps(ranking)).take(500))
+        runs.append(np.concatenate(picks))
+    assert np.array_equal(runs[0], runs[1])
+
+
+def test_torch_lazy_sampler_follows_the_d2_law(monkeypatch):
+    from skal.selection._backends import TorchBackend
+
+    monkeypatch.setitem(_backends._BACKENDS, "cpu", TorchBackend)
+    assert chi2_of_picks(_badge_like(), 2, 3000, method="lazy") > 1e-4

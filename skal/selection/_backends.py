@@ -139,13 +139,18 @@ class BaseBackend(ABC):
         Centers that are not pool points, ``(Hc, Ec)``.
     """
 
-    def __init__(self, H, E, dense, *, device="cpu", pruning=True):
+    def __init__(self, H, E, dense, *, device="cpu", pruning=True, method="scan"):
         self.dense = dense
         self.device = device
         self.pruning = pruning
         self.order = []
         self.computed = 0
         self.external = None
+        self.method = method
+        # "lazy" until the scan takes over (a backend without a lazy engine stays "scan")
+        self.mode = "scan" if method == "scan" else "lazy"
+        self.cost = _CostModel()
+        self._pending = None  # the candidates of the current batch
 
     @abstractmethod
     def largest_norm(self):
@@ -167,12 +172,74 @@ class BaseBackend(ABC):
     def draw_kmeans_plusplus(self, k, random_sample):
         """``k`` k-means++ picks, drawing uniform numbers with ``random_sample(m)``.
 
-        The scan draws one number per pick (:meth:`kmeans_plusplus_steps`); a
+        The scan draws one number per pick (:meth:`kmeans_plusplus_steps`); the
         lazy engine draws as many as its rejection steps need, always in the
         same sequence, so the picks for a seed do not depend on how they are
         taken.
         """
-        return self.kmeans_plusplus_steps(random_sample(k))
+        if self.mode == "scan":
+            return self.kmeans_plusplus_steps(random_sample(k))
+        return self._lazy_kmeans_plusplus(k, random_sample)
+
+    # -- the lazy k-means++ engine, on a backend's primitives ------------------
+    #
+    # ``D2`` holds upper bounds; ``stamp[i]`` counts the chosen points (a prefix
+    # of ``order``) already in ``D2[i]``. A backend implements ``_lazy_total``,
+    # ``_draw``, ``_bring_up_to_date``, ``_accept``, ``_end_batch``,
+    # ``_uniform_pick``, ``_refresh`` and ``_scan_cost``; the driver below makes
+    # the same decisions from the same counts on every backend.
+
+    def _maybe_switch(self):
+        """At a batch boundary: refresh, or hand over to the scan, when it pays."""
+        k = len(self.order)
+        n_left = self.n - k
+        if not self.cost.refresh_pays(n_left, k):
+            return
+        if self.method == "auto" and self.cost.per_pick > self._scan_cost():
+            self._enter_scan()
+        else:
+            self._refresh()
+
+    def _scan_cost(self):
+        """Estimated work of one scan pick (``inf``: the scan never takes over)."""
+        return np.inf
+
+    def _lazy_kmeans_plusplus(self, k, random_sample):
+        out = np.empty(k, dtype=np.intp)
+        got = 0
+        while got < k:
+            if self._pending is None:
+                self._maybe_switch()
+                if self.mode == "scan":
+                    out[got:] = self.kmeans_plusplus_steps(random_sample(k - got))
+                    return out
+                if not self._lazy_total() > 0.0:
+                    out[got] = self._uniform_pick(random_sample(1)[0])
+                    got += 1
+                    continue
+                rs, vs = random_sample(_CANDIDATES), random_sample(_CANDIDATES)
+                cand, bound = self._draw(rs)
+                self._pending = [cand, bound, vs, 0, 0]
+                self.cost.drawn(_CANDIDATES, self._tree_size())
+            cand, bound, vs, start, batch_picks = self._pending
+            rest = np.unique(cand[start:])
+            self.cost.lazy_work(self._bring_up_to_date(rest[~self._is_chosen(rest)]))
+            t, n_picked, work = self._accept(cand[start:], bound[start:], vs[start:], k - got,
+                                             out[got:])
+            self.computed += work
+            self.cost.lazy_work(work)
+            self.order.extend(out[got : got + n_picked].tolist())
+            got += n_picked
+            if start + t >= cand.size:  # batch done
+                self._pending = None
+                self._end_batch(np.unique(cand))
+                self.cost.picked(batch_picks + n_picked)
+            else:
+                self._pending[3:] = [start + t, batch_picks + n_picked]
+        return out
+
+    def _tree_size(self):
+        return 2 * (1 << max(0, int(self.n - 1).bit_length()))
 
     @abstractmethod
     def kcenter_steps(self, k):
@@ -227,7 +294,7 @@ class _CostModel:
 
     def __init__(self):
         self.since_refresh = 0.0  # lazy work since the last refresh
-        self.k_refresh = 1  # centers when every bound was last exact
+        self.k_refresh = 0  # centers when every bound was last exact
         self.per_pick = 0.0  # lazy work per pick, smoothed over recent batches
         self._batch = 0.0
         # for benchmarks: candidates drawn (or heap pops), picks made lazily, refreshes
@@ -281,13 +348,8 @@ class NumbaBackend(BaseBackend):
     """
 
     def __init__(self, H, E, dense, *, device="cpu", pruning=True, method="scan"):
-        super().__init__(H, E, dense, device=device, pruning=pruning)
-        self.method = method
-        # lazy state: "lazy" until the scan takes over (or always "scan")
-        self.mode = "scan" if method == "scan" else "lazy"
+        super().__init__(H, E, dense, device=device, pruning=pruning, method=method)
         self.stamp = np.zeros(H.shape[0], dtype=np.int64)
-        self.cost = _CostModel()
-        self._pending = None
         self._set_points(H, E, np.full(H.shape[0], np.inf), np.zeros(H.shape[0], bool))
 
     def _set_points(self, H, E, D2, chosen):
@@ -350,6 +412,7 @@ class NumbaBackend(BaseBackend):
         self.order.append(int(c))
         self.computed += K.update(*self._args(), c, self.dense, self.pruning)
         self.stamp[:] = len(self.order)
+        self.cost.k_refresh = len(self.order)  # every bound is exact
         self._tree = self._heap = None
 
     def kmeans_plusplus_steps(self, us):
@@ -367,11 +430,6 @@ class NumbaBackend(BaseBackend):
         self.computed += K.run_kcenter(*self._args(), self.dense, self.pruning, k, out)
         self.order.extend(out.tolist())
         return out
-
-    def draw_kmeans_plusplus(self, k, random_sample):
-        if self.mode == "scan":
-            return self.kmeans_plusplus_steps(random_sample(k))
-        return self._lazy_kmeans_plusplus(k, random_sample)
 
     # -- lazy phases ----------------------------------------------------------
 
@@ -453,59 +511,31 @@ class NumbaBackend(BaseBackend):
                             self.order[-1], stride, self.dense)
         return n_left * (per_point + beta)
 
-    def _maybe_switch(self):
-        """At a batch boundary: refresh, or hand over to the scan, when it pays."""
-        k = len(self.order)
-        n_left = self.n - k
-        if not self.cost.refresh_pays(n_left, k):
-            return
-        if self.method == "auto" and self.cost.per_pick > self._scan_cost():
-            self._enter_scan()
-        else:
-            self._refresh()
+    def _is_chosen(self, rows):
+        return self.chosen[rows]
 
-    def _lazy_kmeans_plusplus(self, k, random_sample):
-        out = np.empty(k, dtype=np.intp)
-        got = 0
-        while got < k:
-            if self._pending is None:
-                self._maybe_switch()
-                if self.mode == "scan":
-                    out[got:] = self.kmeans_plusplus_steps(random_sample(k - got))
-                    return out
-                if not self._sum_tree()[1] > 0.0:
-                    out[got] = self._uniform_pick(random_sample(1)[0])
-                    got += 1
-                    continue
-                rs, vs = random_sample(_CANDIDATES), random_sample(_CANDIDATES)
-                cand = np.empty(_CANDIDATES, dtype=np.int64)
-                bound = np.empty(_CANDIDATES)
-                K.tree_draw(self._tree, rs, cand, bound)
-                self._pending = [cand, bound, vs, 0, 0]
-                self.cost.drawn(_CANDIDATES, self._tree.shape[0])
-            cand, bound, vs, start, batch_picks = self._pending
-            rest = np.unique(cand[start:])
-            self.cost.lazy_work(self._bring_up_to_date(rest[~self.chosen[rest]]))
-            t, n_picked, work = K.accept_candidates(
-                self.H, self.E, self.g2, self.dense, cand[start:], bound[start:], vs[start:],
-                k - got, self.D2, self.stamp, self.chosen, len(self.order), out[got:])
-            self.computed += work
-            self.cost.lazy_work(work)
-            self.order.extend(out[got : got + n_picked].tolist())
-            got += n_picked
-            if start + t >= cand.size:  # batch done: its bounds go into the tree
-                self._pending = None
-                K.tree_set(self._sum_tree(), np.unique(cand), self.D2, self.chosen)
-                self.cost.picked(batch_picks + n_picked)
-            else:
-                self._pending[3:] = [start + t, batch_picks + n_picked]
-        return out
+    def _lazy_total(self):
+        return self._sum_tree()[1]
+
+    def _draw(self, rs):
+        cand = np.empty(rs.size, dtype=np.int64)
+        bound = np.empty(rs.size)
+        K.tree_draw(self._sum_tree(), rs, cand, bound)
+        return cand, bound
+
+    def _accept(self, cand, bound, vs, need, out):
+        t, n_picked, work = K.accept_candidates(
+            self.H, self.E, self.g2, self.dense, cand, bound, vs, need, self.D2, self.stamp,
+            self.chosen, len(self.order), out)
+        return t, n_picked, work
+
+    def _end_batch(self, rows):
+        K.tree_set(self._sum_tree(), rows, self.D2, self.chosen)
 
     def _sum_tree(self):
         """The sum tree over the bounds (a function of ``D2`` and ``chosen`` between batches)."""
         if self._tree is None:
-            P = 1 << max(0, int(self.n - 1).bit_length())
-            self._tree = np.zeros(2 * P)
+            self._tree = np.zeros(self._tree_size())
             K.tree_build(self.D2, self.chosen, self.n, self._tree)
         return self._tree
 
@@ -517,7 +547,7 @@ class NumbaBackend(BaseBackend):
         self.D2[c] = 0.0
         self.stamp[c] = len(self.order)
         self.order.append(c)
-        K.tree_set(self._tree, np.array([c], dtype=np.int64), self.D2, self.chosen)
+        K.tree_set(self._sum_tree(), np.array([c], dtype=np.int64), self.D2, self.chosen)
         return c
 
     def _lazy_kcenter(self, k):
@@ -584,17 +614,25 @@ class NumbaBackend(BaseBackend):
 
 
 class TorchBackend(BaseBackend):
-    """Device engine (CUDA or CPU) in torch: a dense pass per step, one host sync.
+    """Device engine (CUDA or CPU) in torch.
 
-    No pruning (``pruning`` is ignored): on a GPU the full factorized distance
-    pass is a pair of mat-vecs, and the per-step cost is dominated by
-    launches, not arithmetic.
+    k-means++ with ``method="lazy"`` or ``"auto"``: the rejection sampler of
+    :class:`NumbaBackend`, with the same decisions from the same counts: a
+    batch of candidates is drawn from the cumulative sum of the bounds (one
+    pass on the device), brought up to date by one product against the
+    centers it has not seen, and accepted on the host (a few dozen numbers).
+    The scan never takes over (on a GPU a refresh is one product). With
+    ``method="scan"``, and for k-center, a dense pass per pick, one host
+    synchronization each. No pruning (``pruning`` is ignored): on a GPU the
+    full factorized pass is a pair of mat-vecs, and the per-step cost is
+    dominated by launches, not arithmetic.
     """
 
     def __init__(self, H, E, dense, *, device="cpu", pruning=True, method="scan"):
-        super().__init__(H, E, dense, device=torch.device(device), pruning=pruning)
-        self.method = method
+        super().__init__(H, E, dense, device=torch.device(device), pruning=pruning,
+                         method=method)
         self._set_points(self._t(H), self._t(E), None, None)
+        self.stamp = np.zeros(self.n, dtype=np.int64)
 
     def _t(self, A):
         return torch.as_tensor(np.ascontiguousarray(A)).to(self.device)
@@ -628,6 +666,9 @@ class TorchBackend(BaseBackend):
         self.D2[c] = 0.0
         self.order.append(int(c))
         self.computed += self.n
+        if self.mode == "lazy" and len(self.order) == 1:  # the first center: all exact
+            self.stamp[:] = 1
+            self.cost.k_refresh = 1
 
     def kmeans_plusplus_steps(self, us):
         out = np.empty(len(us), dtype=np.intp)
@@ -650,6 +691,7 @@ class TorchBackend(BaseBackend):
         return out
 
     def kcenter_steps(self, k):
+        self.mode = "scan"  # k-center runs the scan here: every distance stays exact
         out = np.empty(k, dtype=np.intp)
         for t in range(k):
             masked = torch.where(self.chosen, -1.0, self.D2)
@@ -661,6 +703,98 @@ class TorchBackend(BaseBackend):
     def _chosen_factors(self):
         return self.H[self.order].cpu().numpy(), self.E[self.order].cpu().numpy()
 
+    # -- the lazy k-means++ engine's primitives (see BaseBackend) ---------------
+
+    def _rows(self, rows):
+        return torch.as_tensor(np.asarray(rows, dtype=np.int64), device=self.device)
+
+    def _is_chosen(self, rows):
+        return self.chosen[self._rows(rows)].cpu().numpy()
+
+    def _lazy_total(self):
+        return float(torch.where(self.chosen, 0.0, self.D2).sum())
+
+    def _draw(self, rs):
+        weights = torch.where(self.chosen, 0.0, self.D2)
+        cumulative = torch.cumsum(weights, 0)
+        targets = torch.as_tensor(rs, dtype=cumulative.dtype, device=self.device)
+        idx = torch.searchsorted(cumulative, targets * cumulative[-1], right=True)
+        idx = idx.clamp_(max=self.n - 1)
+        cand = idx.cpu().numpy().astype(np.int64)
+        bound = weights[idx].cpu().numpy()
+        for t in np.flatnonzero(bound <= 0.0):  # rounding at the end: the last positive
+            j = int(torch.nonzero(weights[: cand[t] + 1] > 0).flatten()[-1])
+            cand[t], bound[t] = j, float(weights[j])
+        return cand, bound
+
+    def _bring_up_to_date(self, rows):
+        """``D2`` of ``rows`` (unchosen) against the centers they have not seen."""
+        k = len(self.order)
+        rows = np.asarray(rows, dtype=np.int64)
+        rows = rows[self.stamp[rows] < k]
+        if not rows.size:
+            return 0
+        work = int((k - self.stamp[rows]).sum())
+        acc = torch.float64
+        order = self._rows(self.order)
+        step = max(1, 2**24 // k)
+        for start in range(0, rows.size, step):
+            part = rows[start : start + step]
+            s0 = int(self.stamp[part].min())
+            r, c = self._rows(part), order[s0:k]
+            cross = self.H[r].to(acc) @ self.H[c].to(acc).T
+            if self.dense:
+                d2 = self.g2[r][:, None] + self.g2[c][None, :] - 2.0 * cross
+            else:
+                cross *= self.E[r].to(acc) @ self.E[c].to(acc).T
+                d2 = self.g2[r][:, None] + self.g2[c][None, :] - 2.0 * cross
+            d2 = torch.where(d2 <= K._SNAP * (self.g2[r][:, None] + self.g2[c][None, :]),
+                             0.0, d2)
+            seen = self._rows(self.stamp[part] - s0)
+            cols = torch.arange(k - s0, device=self.device)
+            d2 = torch.where(cols[None, :] < seen[:, None], float("inf"), d2)
+            self.D2[r] = torch.minimum(self.D2[r], d2.min(1).values)
+            self.stamp[part] = k
+        self.computed += work
+        return work
+
+    def _accept(self, cand, bound, vs, need, out):
+        # a few dozen candidates: examined on the host with the CPU kernel
+        unique, local = np.unique(cand, return_inverse=True)
+        r = self._rows(unique)
+        acc = torch.float64
+        H = self.H[r].to(acc).cpu().numpy()
+        E = self.E[r].to(acc).cpu().numpy()
+        D2 = self.D2[r].cpu().numpy().copy()
+        chosen = self.chosen[r].cpu().numpy().copy()
+        stamp = self.stamp[unique].copy()
+        picks = np.empty(need, dtype=np.int64)
+        t, n_picked, work = K.accept_candidates(
+            H, E, self.g2[r].cpu().numpy(), self.dense, local.astype(np.int64), bound, vs,
+            need, D2, stamp, chosen, len(self.order), picks)
+        out[:n_picked] = unique[picks[:n_picked]]
+        self.D2[r] = torch.as_tensor(D2, device=self.device)
+        self.chosen[r] = torch.as_tensor(chosen, device=self.device)
+        self.stamp[unique] = stamp
+        return t, n_picked, work
+
+    def _end_batch(self, rows):
+        pass  # the cumulative sum is recomputed for each batch
+
+    def _uniform_pick(self, u):
+        remaining = torch.nonzero(~self.chosen).flatten()
+        c = int(remaining[min(int(u * remaining.numel()), remaining.numel() - 1)])
+        self.chosen[c] = True
+        self.D2[c] = 0.0
+        self.stamp[c] = len(self.order)
+        self.order.append(c)
+        return c
+
+    def _refresh(self):
+        self._pending = None
+        self._bring_up_to_date(np.flatnonzero(~self.chosen.cpu().numpy()))
+        self.cost.refreshed(len(self.order))
+
     def _min_d2_new_tensor(self, H, E):
         d2 = self._min_d2_new(H.cpu().numpy(), E.cpu().numpy())
         return torch.as_tensor(d2).to(self.device)
@@ -671,8 +805,21 @@ class TorchBackend(BaseBackend):
 
     def add(self, H, E):
         start = self.n
+        if self.mode == "lazy" and len(self.order) > 1:
+            # as NumbaBackend: an upper bound, the distance to the first center
+            d2 = torch.as_tensor(_min_d2_to_centers(
+                H, E, [tuple(A.cpu().numpy() for A in (self.H[self.order[:1]],
+                                                       self.E[self.order[:1]]))],
+                self.dense)).to(self.device)
+            stamp = np.ones(H.shape[0], dtype=np.int64)
+        else:
+            d2 = None
+            stamp = np.full(H.shape[0], len(self.order), dtype=np.int64)
+        self._pending = None
+        self.stamp = np.concatenate([self.stamp, stamp])
         H, E = self._t(H).to(self.H.dtype), self._t(E).to(self.E.dtype)
-        d2 = self._min_d2_new_tensor(H, E)
+        if d2 is None:
+            d2 = self._min_d2_new_tensor(H, E)
         self._set_points(
             torch.cat([self.H, H]),
             torch.cat([self.E, E]),
