@@ -134,6 +134,7 @@ def _skorch_penultimate(net, X, layer, need_proba, append_bias, loss_gradient=Fa
 
 
 def _with_loss_gradient(H, proba, final, bias_appended):
+    """:func:`_skorch_penultimate`'s values with ``proba`` turned into ``E``."""
     return H, _loss_gradient(proba, H.dtype), final, bias_appended
 
 
