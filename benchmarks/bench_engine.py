@@ -14,6 +14,7 @@ Run: ``python benchmarks/bench_engine.py --n 100000 --ks 100 1000 10000``
 """
 
 import argparse
+import hashlib
 import os
 import time
 
@@ -53,7 +54,7 @@ def run(kind, X, k, method, seed=0):
     seconds = time.perf_counter() - tic
     cost = getattr(ranking._engine, "cost", None)
     record = dict(seconds=round(seconds, 3), evaluations=int(ranking.n_distance_evaluations_),
-                  picks_hash=hash(picks.tobytes()) & 0xFFFFFFFF)
+                  picks_sha1=hashlib.sha1(picks.astype(np.int64).tobytes()).hexdigest()[:12])
     if cost is not None and method != "scan":
         record.update(candidates=int(cost.n_candidates), lazy_picks=int(cost.n_lazy_picks),
                       acceptance=round(cost.n_lazy_picks / max(cost.n_candidates, 1), 3),

@@ -212,12 +212,20 @@ def test_auto_hands_over_to_the_scan_when_acceptance_collapses():
 
 
 def test_auto_stays_lazy_on_well_spread_factors():
-    h, e = _factors(n=3000)
+    h, e = _factors(n=5000, H=128, C=32)
     ranking = KMeansPlusPlusRanking(OuterProduct(h, e), random_state=0)
     ranking.take(300)
     assert ranking._engine.mode == "lazy"
-    # fewer distances than the 300 passes over 3,000 points of the plain scan
-    assert ranking.n_distance_evaluations_ < 0.5 * 300 * 3000
+    # a fraction of the 300 passes over 5,000 points of the plain scan
+    assert ranking.n_distance_evaluations_ < 0.2 * 300 * 5000
+
+
+def test_auto_hands_over_early_on_a_small_low_dimensional_pool():
+    # 3,000 points of 30 dimensions: a batch's fixed cost outweighs a scan pick
+    h, e = _factors(n=3000)
+    ranking = KMeansPlusPlusRanking(OuterProduct(h, e), random_state=0)
+    ranking.take(300)
+    assert ranking._engine.mode == "scan"
 
 
 def test_chosen_points_and_their_duplicates_come_last():

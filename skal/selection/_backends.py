@@ -190,15 +190,26 @@ class BaseBackend(ABC):
     # the same decisions from the same counts on every backend.
 
     def _maybe_switch(self):
-        """At a batch boundary: refresh, or hand over to the scan, when it pays."""
+        """At a batch boundary: hand over to the scan, or refresh, when it pays.
+
+        The scan takes over when a lazy pick costs more than ``_HANDOVER``
+        scan picks: the lazy cost per pick grows about linearly with the
+        number of centers, so if as many picks follow as were made, the scan
+        then saves at least what bringing every point up to date costs
+        (``_refresh``: at most one scan pick per center since the last refresh).
+        """
         k = len(self.order)
         n_left = self.n - k
-        if not self.cost.refresh_pays(n_left, k):
-            return
-        if self.method == "auto" and self.cost.per_pick > self._scan_cost():
-            self._enter_scan()
-        else:
+        if self.method == "auto" and self.cost.per_pick > _HANDOVER * self._scan_floor():
+            if self.cost.per_pick > _HANDOVER * self._scan_cost():
+                self._enter_scan()
+                return
+        if self.cost.refresh_pays(n_left, k):
             self._refresh()
+
+    def _scan_floor(self):
+        """A cheap lower bound of :meth:`_scan_cost` (``inf``: the scan never takes over)."""
+        return np.inf
 
     def _scan_cost(self):
         """Estimated work of one scan pick (``inf``: the scan never takes over)."""
@@ -220,7 +231,8 @@ class BaseBackend(ABC):
                 rs, vs = random_sample(_CANDIDATES), random_sample(_CANDIDATES)
                 cand, bound = self._draw(rs)
                 self._pending = [cand, bound, vs, 0, 0]
-                self.cost.drawn(_CANDIDATES, self._tree_size())
+                self.cost.drawn(_CANDIDATES, self._tree_size(),
+                                self.H.shape[1] + self.E.shape[1])
             cand, bound, vs, start, batch_picks = self._pending
             rest = np.unique(cand[start:])
             self.cost.lazy_work(self._bring_up_to_date(rest[~self._is_chosen(rest)]))
@@ -276,6 +288,10 @@ class BaseBackend(ABC):
 
 _CANDIDATES = 64  # k-means++ candidates drawn at once from the frozen tree
 _GEMM_COST = 0.15  # one distance in a BLAS product, in exact (compiled, scalar) distances
+_HANDOVER = 4.0 / 3.0  # the scan takes over when a lazy pick costs this many scan picks
+# A batch of candidates also costs a fixed ~0.2 ms (Python, NumPy and BLAS calls); an
+# exact distance costs ~0.25 ns per dimension: the batch costs _BATCH_NS / (0.25 · dim).
+_BATCH_NS = 200_000.0
 
 
 class _CostModel:
@@ -287,9 +303,9 @@ class _CostModel:
     of consuming the ranking. Refreshing every bound costs about
     ``_GEMM_COST · n_left · (k − k_refresh)``; it is done when the lazy work
     since the last refresh has reached that cost (the rent-or-buy rule: at
-    most twice the work of the better choice in hindsight). At that moment
-    the scan takes over if its estimated cost per pick is below the lazy
-    one's (``NumbaBackend._scan_cost``).
+    most twice the work of the better choice in hindsight). The scan takes
+    over when a lazy pick costs more than ``_HANDOVER`` times its estimate
+    (``BaseBackend._maybe_switch``, ``NumbaBackend._scan_cost``).
     """
 
     def __init__(self):
@@ -297,6 +313,8 @@ class _CostModel:
         self.k_refresh = 0  # centers when every bound was last exact
         self.per_pick = 0.0  # lazy work per pick, smoothed over recent batches
         self._batch = 0.0
+        self.scan_estimate = None  # NumbaBackend._scan_cost, and at how many centers
+        self.scan_estimate_k = 0
         # for benchmarks: candidates drawn (or heap pops), picks made lazily, refreshes
         self.n_candidates = 0
         self.n_lazy_picks = 0
@@ -308,9 +326,16 @@ class _CostModel:
         self.since_refresh += w
         self._batch += w
 
-    def drawn(self, n_draws, tree_size):
+    def overhead(self, pairs):
+        """Work of the engine's own estimates: counted since the refresh, not per pick."""
+        self.since_refresh += pairs * _GEMM_COST
+
+    def drawn(self, n_draws, tree_size, dim=None):
+        """Candidates drawn (heap pops for k-center); a batch of them when ``dim`` is given."""
         self.n_candidates += n_draws
         w = n_draws * max(1, int(tree_size).bit_length()) / 64.0
+        if dim is not None:
+            w += _BATCH_NS / (0.25 * max(1, dim))
         self.since_refresh += w
         self._batch += w
 
@@ -467,7 +492,8 @@ class NumbaBackend(BaseBackend):
         work = 0
         order = np.asarray(self.order, dtype=np.int64)
         step = max(1, 2**21 // max(1, k))
-        with _one_blas_thread() if rows.size * k < 2**21 else nullcontext():
+        small = 2**18 <= rows.size * k * self._dim and rows.size * k < 2**21
+        with _one_blas_thread() if small else nullcontext():  # tinier: one thread anyway
             work = self._bring_rows_up_to_date(rows, order, k, step)
         self.computed += work
         return work
@@ -487,29 +513,66 @@ class NumbaBackend(BaseBackend):
         return work
 
     def _refresh(self):
-        """Bring every point up to date (one blocked BLAS pass against the new centers)."""
+        """Bring every point up to date, by the cheaper of two exact ways.
+
+        One blocked BLAS pass against the centers chosen since the oldest
+        stamp, or a replay of those centers through the scan's pruned
+        ``update`` (the bounds prune as well as exact distances would, since
+        they are larger): the scan's arithmetic either way.
+        """
         self._pending = None
-        self._bring_up_to_date(np.flatnonzero(~self.chosen))
-        self.cost.refreshed(len(self.order))
+        k = len(self.order)
+        free = np.flatnonzero(~self.chosen)
+        s_min = int(self.stamp[free].min()) if free.size else k
+        if free.size and s_min < k:
+            if self._scan_cost() < _GEMM_COST * free.size:
+                self._scan_state()
+                for c in self.order[s_min:k]:
+                    self.computed += K.update(*self._args(), c, self.dense, self.pruning)
+                self.stamp[free] = k
+            else:
+                self._bring_up_to_date(free)
+        self.cost.refreshed(k)
         self._tree = self._heap = None
+
+    def _scan_state(self):
+        """The scan's sampling blocks and pruning groups, from the current ``D2``."""
+        K.refresh_blocks(self.D2, self.chosen, self.n, _BLOCK, self.bsum, self.bmax,
+                         self.bcount, 0, len(self.bsum) - 1)
+        K.refresh_groups(self.D2, self.perm, self.n, _GROUP, self.gmax)
 
     def _enter_scan(self):
         """Every point up to date: the scan's derived state from the exact ``D2``."""
         self._refresh()
         self.mode = "scan"
-        K.refresh_blocks(self.D2, self.chosen, self.n, _BLOCK, self.bsum, self.bmax,
-                         self.bcount, 0, len(self.bsum) - 1)
-        K.refresh_groups(self.D2, self.perm, self.n, _GROUP, self.gmax)
+        self._scan_state()
         self._Hc = self._Ec = None
 
-    def _scan_cost(self):
-        """Estimated work of one scan pick, in exact distances (``_CostModel``)."""
+    def _scan_floor(self):
         n_left = self.n - len(self.order)
-        per_point = (6.0 + (0 if self.dense else self.E.shape[1])) / self._dim
-        stride = max(1, self.n // 4096)
+        return n_left * (6.0 + (0 if self.dense else self.E.shape[1])) / self._dim
+
+    def _scan_cost(self):
+        """Estimated work of one scan pick, in exact distances (``_CostModel``).
+
+        Every point costs its bounds; the points the bounds do not rule out
+        cost a distance. Their share is measured on a strided sample of about
+        a thousand points, first brought up to date (stale bounds prune far
+        less than the scan's exact distances would). The estimate is kept
+        until the number of centers has grown by a quarter.
+        """
+        k = len(self.order)
+        cost = self.cost
+        if cost.scan_estimate is not None and k < 1.25 * cost.scan_estimate_k:
+            return cost.scan_estimate
+        stride = max(1, self.n // 1024)
+        sample = np.arange(0, self.n, stride)
+        cost.overhead(self._bring_up_to_date(sample[~self.chosen[sample]]))
         beta = K.probe_scan(self.H, self.E, self.g2, self.gn, self.hn, self.D2, self.chosen,
                             self.order[-1], stride, self.dense)
-        return n_left * (per_point + beta)
+        cost.scan_estimate = self._scan_floor() + (self.n - k) * beta
+        cost.scan_estimate_k = k
+        return cost.scan_estimate
 
     def _is_chosen(self, rows):
         return self.chosen[rows]
