@@ -220,14 +220,6 @@ def test_auto_stays_lazy_on_well_spread_factors():
     assert ranking.n_distance_evaluations_ < 0.2 * 300 * 5000
 
 
-def test_auto_hands_over_early_on_a_small_low_dimensional_pool():
-    # 3,000 points of 30 dimensions: a batch's fixed cost outweighs a scan pick
-    h, e = _factors(n=3000)
-    ranking = KMeansPlusPlusRanking(OuterProduct(h, e), random_state=0)
-    ranking.take(300)
-    assert ranking._engine.mode == "scan"
-
-
 def test_chosen_points_and_their_duplicates_come_last():
     rng = np.random.RandomState(5)
     base = rng.randn(30, 4)
