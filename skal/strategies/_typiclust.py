@@ -208,28 +208,20 @@ def _mean_knn_distance(Z, n_neighbors):
     return distances.mean(axis=1)
 
 
-def _typiclust_queues(Z, labels, n_pool, n_clusters, n_neighbors, min_cluster_size):
-    """Cluster order and per-cluster typicality order (the kernel of TypiClust).
+def _typiclust_order(labels, n_pool, n_clusters, min_cluster_size):
+    """The cluster order of TypiClust.
 
-    ``Z[:n_pool]`` and ``labels[:n_pool]`` are the pool, the rest the labeled
-    set. Returns ``(order, n_first, keys)``: ``order`` lists the clusters,
-    the first ``n_first`` of them the clusters of at least
-    ``min_cluster_size`` samples; ``keys[i]`` is the mean k-NN distance of
-    pool sample ``i`` in its cluster (lower is more typical).
+    ``labels[:n_pool]`` are the pool's clusters, the rest the labeled set's.
+    Returns ``(order, n_first)``: ``order`` lists the clusters, the first
+    ``n_first`` of them the clusters of at least ``min_cluster_size`` samples;
+    clusters without a labeled sample first, then larger first.
     """
     labels = np.asarray(labels)
     sizes = np.bincount(labels, minlength=n_clusters)
     existing = np.bincount(labels[n_pool:], minlength=n_clusters)
     small = sizes < min_cluster_size
     order = np.lexsort((np.arange(n_clusters), -sizes, existing, small))
-    keys = np.empty(n_pool)
-    pool_labels = labels[:n_pool]
-    for cluster in np.unique(pool_labels):
-        members = np.flatnonzero(pool_labels == cluster)
-        keys[members] = _mean_knn_distance(
-            np.asarray(Z[members], dtype=np.float64), n_neighbors
-        )
-    return order, int(np.count_nonzero(~small)), keys
+    return order, int(np.count_nonzero(~small))
 
 
 class _TypiClustRanking(BaseRanking):
@@ -238,27 +230,28 @@ class _TypiClustRanking(BaseRanking):
     def __init__(self, points, labels, centers, n_neighbors, min_cluster_size):
         n_pool = len(points)
         n_clusters = len(centers)
-        order, n_first, keys = _typiclust_queues(
-            points, labels, n_pool, n_clusters, n_neighbors, min_cluster_size
-        )
+        order, n_first = _typiclust_order(labels, n_pool, n_clusters, min_cluster_size)
         self._points = np.asarray(points, dtype=np.float32)
         self._centers = np.asarray(centers)
         self._n_neighbors = n_neighbors
         pool_labels = np.asarray(labels[:n_pool])
         self._members = [[] for _ in range(n_clusters)]
-        self._heaps = [[] for _ in range(n_clusters)]
-        for i, (label, key) in enumerate(zip(pool_labels.tolist(), keys.tolist())):
+        for i, label in enumerate(pool_labels.tolist()):
             self._members[label].append(i)
-            self._heaps[label].append((key, i))
-        for heap in self._heaps:
-            heapq.heapify(heap)
+        # A cluster's typicality (a k-NN search among its pool samples) is computed
+        # when the round-robin first reaches it: a batch needs only its clusters.
+        # Samples added before then wait in the heap; the pop order is that of
+        # (key, index) either way.
+        self._initial = [np.array(m, dtype=np.intp) for m in self._members]
+        self._typical = np.zeros(n_clusters, dtype=bool)
+        self._heaps = [[] for _ in range(n_clusters)]
         # tiers: the clusters of at least min_cluster_size samples, then the rest
         self._tiers = [order[:n_first].tolist(), order[n_first:].tolist()]
         self._tier_of = np.empty(n_clusters, dtype=np.intp)
         self._tier_of[order[:n_first]] = 0
         self._tier_of[order[n_first:]] = 1
         self._left = [
-            sum(len(self._heaps[c]) for c in tier) for tier in self._tiers
+            sum(len(self._members[c]) for c in tier) for tier in self._tiers
         ]
         self._position = [0, 0]  # next cluster of each tier's round-robin cycle
         super().__init__(n_pool)
@@ -268,12 +261,27 @@ class _TypiClustRanking(BaseRanking):
         while len(out) < k:
             t = 0 if self._left[0] else 1
             tier = self._tiers[t]
-            heap = self._heaps[tier[self._position[t]]]
+            heap = self._heap(tier[self._position[t]])
             self._position[t] = (self._position[t] + 1) % len(tier)
             if heap:
                 out.append(heapq.heappop(heap)[1])
                 self._left[t] -= 1
         return out
+
+    def _heap(self, cluster):
+        """The cluster's queue, most typical first (its typicality computed once)."""
+        heap = self._heaps[cluster]
+        if not self._typical[cluster]:
+            self._typical[cluster] = True
+            members = self._initial[cluster]
+            if members.size:
+                keys = _mean_knn_distance(
+                    np.asarray(self._points[members], dtype=np.float64), self._n_neighbors
+                )
+                heap.extend(zip(keys.tolist(), members.tolist()))
+                heapq.heapify(heap)
+            self._initial[cluster] = None
+        return heap
 
     def _add(self, points):
         """Add points (representations): each joins its nearest center's cluster."""
