@@ -7,10 +7,14 @@ the ratios of skal's time to each baseline's.
 
 Methods:
 - ``skal``: :func:`skal.selection.kmeans_plusplus_ordering` on the factors
-  (``OuterProduct``), CPU kernels with exact pruning (float32 storage).
-- ``skal_no_pruning``: the same kernels without pruning, through the public
-  switch ``KMeansPlusPlusRanking(..., pruning=False)`` (the plain path; same
-  ordering, checked on the prefix), timed on a prefix and extrapolated.
+  (``OuterProduct``), the default engine (``method="auto"``: lazy, then the
+  scan once acceptance collapses), float32 storage.
+- ``skal_scan``: the same with ``method="scan"`` (the engine of skal 0.1.0:
+  every point at every pick, exact pruning).
+- ``skal_no_pruning``: the scan without pruning, through the public switch
+  ``KMeansPlusPlusRanking(..., method="scan", pruning=False)`` (the plain
+  path; same ordering as ``skal_scan``, checked on the prefix), timed on a
+  prefix and extrapolated.
 - ``numpy_dense_matvec``: dense NumPy loop on the (n, 2570) embeddings: one
   ``G @ g_c`` per step, running minimum, cumulative-sum sampling.
 - ``torch_cdist_seed``: the seed's algorithm in its fastest CPU form: dense
@@ -98,11 +102,20 @@ def main():
          extrapolated=False, all_repeats=skal_times)
     assert sorted(order.tolist()) == list(range(n))
 
-    plain = KMeansPlusPlusRanking(OuterProduct(h, e), random_state=0, pruning=False)
+    # the scan alone (method="scan", skal 0.1.0's engine), pruned and plain
+    scan_times = []
+    for _ in range(args.repeats):
+        scan_order, seconds = timed(kmeans_plusplus_ordering, OuterProduct(h, e),
+                                    random_state=0, method="scan")
+        scan_times.append(seconds)
+    emit(**common, method="skal_scan", steps_timed=n, seconds=min(scan_times),
+         seconds_full=min(scan_times), extrapolated=False, all_repeats=scan_times)
+    plain = KMeansPlusPlusRanking(OuterProduct(h, e), random_state=0, pruning=False,
+                                  method="scan")
     prefix_order, seconds = timed(plain.take, args.prefix)  # the first k of the ordering
     emit(**common, method="skal_no_pruning", steps_timed=args.prefix, seconds=seconds,
          seconds_full=seconds * n / args.prefix, extrapolated=True,
-         same_prefix_as_pruned=bool(np.array_equal(prefix_order, order[: args.prefix])))
+         same_prefix_as_pruned=bool(np.array_equal(prefix_order, scan_order[: args.prefix])))
 
     torch.set_num_threads(2)
     baselines = {

@@ -383,6 +383,20 @@ class NumbaBackend(BaseBackend):
         self.g2, self.hn = K.sq_norms(H, E, self.dense)
         self.gn = np.sqrt(self.g2)
         self.D2, self.chosen = D2, chosen
+        self._tree = self._heap = None  # built when a lazy phase needs them
+        self._Hc = self._Ec = None
+        self._scan_built = False
+        if self.mode == "scan":
+            self._build_scan()
+
+    def _build_scan(self):
+        """What the scan reads besides ``D2``: sampling blocks, norm order, pruning groups.
+
+        Built when the scan first needs it (a lazy engine may never): at a
+        million points it is a sort and a copy of ``E`` in norm order (~1.5 s).
+        """
+        D2, chosen = self.D2, self.chosen
+        self._scan_built = True
         n_blocks = -(-self.n // _BLOCK)
         self.bsum = np.zeros(n_blocks)
         self.bmax = np.full(n_blocks, -1.0)
@@ -401,13 +415,12 @@ class NumbaBackend(BaseBackend):
         self.ghi = self.gn[self.perm[np.minimum(starts + _GROUP, self.n) - 1]]
         self.gmax = np.zeros(starts.size)
         K.refresh_groups(D2, self.perm, self.n, _GROUP, self.gmax)
-        self._tree = self._heap = None  # built when a lazy phase needs them
-        self._Hc = self._Ec = None
 
     # Derived from (H, E, D2, chosen) by _set_points: not saved with the engine
     # (a pickled lazy ranking holds the points and the distances, nothing more).
     _DERIVED = ("g2", "hn", "gn", "bsum", "bmax", "bcount", "dirty", "perm", "g2p", "gnp",
-                "hnp", "Ep", "glo", "ghi", "gmax", "_tree", "_heap", "_Hc", "_Ec")
+                "hnp", "Ep", "glo", "ghi", "gmax", "_tree", "_heap", "_Hc", "_Ec",
+                "_scan_built")
 
     def __getstate__(self):
         return {k: v for k, v in self.__dict__.items() if k not in self._DERIVED}
@@ -422,6 +435,8 @@ class NumbaBackend(BaseBackend):
         self._set_points(self.H, self.E, self.D2, self.chosen)
 
     def _args(self):
+        if not self._scan_built:
+            self._build_scan()
         return (self.H, self.E, self.g2, self.gn, self.hn, self.D2, self.chosen, self.perm,
                 self.Ep, self.g2p, self.gnp, self.hnp, self.glo, self.ghi, self.gmax, self.n,
                 _GROUP, self.bsum, self.bmax, self.bcount, _BLOCK, self.dirty)
@@ -435,7 +450,14 @@ class NumbaBackend(BaseBackend):
             raise RuntimeError("choose() after the first pick needs the scan's exact state.")
         self.chosen[c] = True
         self.order.append(int(c))
-        self.computed += K.update(*self._args(), c, self.dense, self.pruning)
+        if self._scan_built:
+            self.computed += K.update(*self._args(), c, self.dense, self.pruning)
+        else:  # the same distances (_pair_d2), without building the scan's state
+            d2 = K.min_d2_to_centers(self.H, self.E, self.g2, 0, self.n,
+                                     np.array([c], dtype=np.int64), self.dense)
+            np.minimum(self.D2, d2, out=self.D2)
+            self.D2[c] = 0.0
+            self.computed += self.n
         self.stamp[:] = len(self.order)
         self.cost.k_refresh = len(self.order)  # every bound is exact
         self._tree = self._heap = None
@@ -537,6 +559,9 @@ class NumbaBackend(BaseBackend):
 
     def _scan_state(self):
         """The scan's sampling blocks and pruning groups, from the current ``D2``."""
+        if not self._scan_built:
+            self._build_scan()
+            return
         K.refresh_blocks(self.D2, self.chosen, self.n, _BLOCK, self.bsum, self.bmax,
                          self.bcount, 0, len(self.bsum) - 1)
         K.refresh_groups(self.D2, self.perm, self.n, _GROUP, self.gmax)
@@ -551,12 +576,14 @@ class NumbaBackend(BaseBackend):
     def _scan_floor(self):
         """The scan's cost per pick without any exact distance: every point's bounds.
 
-        A point costs ~12 ns (its distance read through the norm order, the
-        group loop, the norm bound) plus, for outer products, the ``O(C)``
-        bound at ~0.25 ns per dimension, like a distance (measured on 2 cores).
+        A point costs its norm bound and, for outer products, the ``O(C)``
+        bound (at ~0.25 ns per dimension, like a distance). Whole groups the
+        scan skips cost less; points read through the norm order cost more
+        (~12 ns on a large pool): the estimate leans towards the scan, whose
+        cost is known, rather than the lazy engine, whose cost grows with ``k``.
         """
         n_left = self.n - len(self.order)
-        return n_left * (48.0 + (0 if self.dense else self.E.shape[1])) / self._dim
+        return n_left * (6.0 + (0 if self.dense else self.E.shape[1])) / self._dim
 
     def _scan_cost(self):
         """Estimated work of one scan pick, in exact distances (``_CostModel``).
