@@ -30,6 +30,7 @@ setup(
         "skorch>=1.3.1",
         "matplotlib>=3.7",
         "tqdm>=4.60",
+        "threadpoolctl>=3.1",
     ],
     extras_require={
         "test": [
