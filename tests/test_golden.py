@@ -18,9 +18,11 @@ Re-recorded at issue 20 (the lazy k-means++ engine), in one commit: exactly the
 KMeansSampling, TypiClust and the four meta-strategies around BADGE, each with
 both estimators); every other case is identical. The new ``(method=scan)`` cases
 hold the picks those 16 cases had before, unchanged: ``method="scan"``
-reproduces skal 0.1.0. (The file was written twice at issue 20: after the
-engine, then after its cost model's final form, which moved the hand-over to
-the scan; both times exactly these 16 cases differ from 0.1.0's picks.)
+reproduces skal 0.1.0. (The file was written three times at issue 20: after
+the engine, then twice as its cost model took its final form, which moved the
+hand-over to the scan; every time exactly these 16 cases differ from 0.1.0's
+picks, and the last write changed 3 of them: KMeansPlusPlusSampling|mlp,
+KMeansSampling|mlp, TypiClust|mlp.)
 """
 
 import json
