@@ -34,6 +34,8 @@ have updated either: both paths yield the same ordering for a seed.
 import numpy as np
 from numba import njit
 
+from ._submodular_kernels import _before, _push, _sift_down, heapify
+
 _MARGIN = 1e-9  # relative; float64 accumulation error is ~H·2e-16
 # Reassociation lets LLVM vectorize the float64 reductions. The summation
 # order is then fixed by the compiled code, which both the pruned and the plain
@@ -410,49 +412,19 @@ def accept_candidates(H, E, g2, dense, cand, bound, vs, need, D2, stamp, chosen,
 
 
 @njit(cache=True)
-def _heap_less(key, idx, a, b):
-    """Whether heap slot ``a`` ranks below ``b``: smaller key, or same key and larger index."""
-    return key[a] < key[b] or (key[a] == key[b] and idx[a] > idx[b])
-
-
-@njit(cache=True)
-def _sift_down(key, idx, size, j):
-    while True:
-        left = 2 * j + 1
-        if left >= size:
-            return
-        best = left
-        if left + 1 < size and _heap_less(key, idx, left, left + 1):
-            best = left + 1
-        if not _heap_less(key, idx, j, best):
-            return
-        key[j], key[best] = key[best], key[j]
-        idx[j], idx[best] = idx[best], idx[j]
-        j = best
-
-
-@njit(cache=True)
-def _sift_up(key, idx, j):
-    while j > 0:
-        parent = (j - 1) // 2
-        if not _heap_less(key, idx, parent, j):
-            return
-        key[j], key[parent] = key[parent], key[j]
-        idx[j], idx[parent] = idx[parent], idx[j]
-        j = parent
-
-
-@njit(cache=True)
 def heap_build(D2, chosen, n, key, idx):
-    """Max-heap of the unchosen points by ``(D2, -index)``; returns its size."""
+    """Heap of the unchosen points, farthest first: keys ``-D2``, ties to the lower index.
+
+    The min-heap of the facility-location engine (:mod:`._submodular_kernels`)
+    on negated distances. Returns its size.
+    """
     size = 0
     for i in range(n):
         if not chosen[i]:
-            key[size] = D2[i]
+            key[size] = -D2[i]
             idx[size] = i
             size += 1
-    for j in range(size // 2 - 1, -1, -1):
-        _sift_down(key, idx, size, j)
+    heapify(key, idx, size)
     return size
 
 
@@ -488,7 +460,7 @@ def lazy_kcenter(H, E, g2, dense, D2, stamp, chosen, order, k, key, idx, size, n
         work += k - stamp[x]
         D2[x] = d
         stamp[x] = k
-        if size == 0 or d > key[0] or (d == key[0] and x < idx[0]):
+        if size == 0 or _before(-d, x, key[0], idx[0]):
             chosen[x] = True
             D2[x] = 0.0
             order[k] = x
@@ -496,9 +468,7 @@ def lazy_kcenter(H, E, g2, dense, D2, stamp, chosen, order, k, key, idx, size, n
             k += 1
             t += 1
         else:
-            key[size] = d
-            idx[size] = x
-            _sift_up(key, idx, size)
+            _push(key, idx, size, -d, x)
             size += 1
     return t, size, work, pops
 
