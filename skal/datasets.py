@@ -21,13 +21,16 @@ from pathlib import Path
 
 import numpy as np
 from sklearn.utils import check_random_state
+from torch.utils.data import Dataset
 
 from .exceptions import SkalWarning
 from .utils._random import draw_seed
 
 __all__ = [
     "AugmentingCollate",
+    "ImageFiles",
     "get_data_home",
+    "image_transform",
     "load_mnist",
     "load_fashion_mnist",
     "load_cifar10",
@@ -398,3 +401,181 @@ class AugmentingCollate:
 
     def __repr__(self):
         return f"AugmentingCollate{self.transforms!r}"
+
+
+# -- images in a folder, as the command line reads them ------------------------
+
+
+def _image_names(root):
+    from torchvision.datasets.folder import IMG_EXTENSIONS
+
+    return sorted(
+        p.name for p in Path(root).iterdir()
+        if p.is_file() and p.name.lower().endswith(IMG_EXTENSIONS)
+    )
+
+
+class ImageFiles(Dataset):
+    """A flat folder of images as a map-style torch Dataset of ``(image, 0)``.
+
+    torchvision's ``ImageFolder`` needs one subfolder per class; an unlabeled
+    pool is often one flat folder. Files are sorted by name, and ``paths[i]``
+    is the file of sample ``i``. Images are read as ``ImageFolder`` reads them
+    (torchvision's ``default_loader``: PIL, RGB), then passed to ``transform``.
+
+    Parameters
+    ----------
+    root : str or path-like
+        The folder. Files whose extension is one of torchvision's image
+        extensions are samples; other files and subfolders are ignored.
+    transform : callable, default=None
+        Applied to each PIL image, e.g. the output of :func:`image_transform`.
+
+    Attributes
+    ----------
+    paths : list of str
+        The file of each sample, ``root`` joined with the file name.
+
+    See Also
+    --------
+    image_transform : A torchvision transform from a short text.
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np
+    >>> from PIL import Image
+    >>> from skal.datasets import ImageFiles, image_transform
+    >>> folder = tempfile.mkdtemp()
+    >>> for name in ("b.png", "a.png"):
+    ...     Image.fromarray(np.zeros((8, 8), np.uint8)).save(f"{folder}/{name}")
+    >>> pool = ImageFiles(folder, transform=image_transform("grayscale,tensor,flatten"))
+    >>> len(pool), [p[-5:] for p in pool.paths]
+    (2, ['a.png', 'b.png'])
+    >>> pool[0][0].shape
+    torch.Size([64])
+    """
+
+    def __init__(self, root, transform=None):
+        self.root = str(root)
+        self.transform = transform
+        self.paths = [os.path.join(self.root, name) for name in _image_names(root)]
+
+    def __len__(self):
+        return len(self.paths)
+
+    def __getitem__(self, index):
+        from torchvision.datasets.folder import default_loader
+
+        image = default_loader(self.paths[index])
+        if self.transform is not None:
+            image = self.transform(image)
+        return image, 0
+
+
+class _Flatten:
+    """One vector per image (a picklable transform step)."""
+
+    def __call__(self, x):
+        return x.reshape(-1)
+
+    def __repr__(self):
+        return "Flatten()"
+
+
+class _RGB:
+    """Convert a PIL image to RGB (a picklable transform step)."""
+
+    def __call__(self, image):
+        return image.convert("RGB")
+
+    def __repr__(self):
+        return "RGB()"
+
+
+_STEPS = ("grayscale, rgb, resize=N or resize=HxW, center-crop=N or center-crop=HxW, "
+          "tensor, normalize=MEAN:STD, flatten")
+
+
+def _size(value, step):
+    try:
+        parts = [int(v) for v in value.lower().split("x")]
+    except ValueError:
+        parts = []
+    if len(parts) not in (1, 2) or min(parts) < 1:
+        raise ValueError(
+            f"transform step {step!r}: give a size N or HxW, e.g. {step.split('=')[0]}=28."
+        )
+    return parts[0] if len(parts) == 1 else tuple(parts)
+
+
+def image_transform(spec):
+    """A torchvision transform from comma-separated steps, applied in order.
+
+    The steps: ``grayscale`` (one channel), ``rgb``, ``resize=N`` (shorter
+    side to N) or ``resize=HxW``, ``center-crop=N`` or ``center-crop=HxW``,
+    ``tensor`` (``ToTensor``: floats in [0, 1], channels first),
+    ``normalize=MEAN:STD`` (several channels separated by ``/``:
+    ``normalize=0.485/0.456/0.406:0.229/0.224/0.225``) and ``flatten`` (one
+    vector per image, for an MLP). ``python -m skal rank --transform`` takes
+    the same text.
+
+    Parameters
+    ----------
+    spec : str
+        The steps, e.g. ``"grayscale,resize=28,tensor,normalize=0.1307:0.3081,flatten"``.
+
+    Returns
+    -------
+    transform : torchvision.transforms.Compose
+        Picklable, so a Dataset holding it pickles too.
+
+    Raises
+    ------
+    ValueError
+        For an unknown step or a malformed value, naming the step.
+
+    See Also
+    --------
+    ImageFiles : A flat folder of images as a Dataset.
+
+    Examples
+    --------
+    >>> from skal.datasets import image_transform
+    >>> image_transform("grayscale,resize=28,tensor,flatten")
+    Compose(
+        Grayscale(num_output_channels=1)
+        Resize(size=28, interpolation=bilinear, max_size=None, antialias=True)
+        ToTensor()
+        Flatten()
+    )
+    """
+    from torchvision import transforms
+
+    steps = []
+    for step in (s.strip() for s in str(spec).split(",")):
+        name, _, value = step.partition("=")
+        name = name.strip().lower()
+        if name == "grayscale" and not value:
+            steps.append(transforms.Grayscale())
+        elif name == "rgb" and not value:
+            steps.append(_RGB())
+        elif name == "resize" and value:
+            steps.append(transforms.Resize(_size(value, step)))
+        elif name == "center-crop" and value:
+            steps.append(transforms.CenterCrop(_size(value, step)))
+        elif name == "tensor" and not value:
+            steps.append(transforms.ToTensor())
+        elif name == "normalize" and value:
+            try:
+                mean, std = ([float(v) for v in part.split("/")] for part in value.split(":"))
+            except ValueError:
+                raise ValueError(
+                    f"transform step {step!r}: give normalize=MEAN:STD, e.g. "
+                    "normalize=0.1307:0.3081 or normalize=0.485/0.456/0.406:0.229/0.224/0.225."
+                ) from None
+            steps.append(transforms.Normalize(mean, std))
+        elif name == "flatten" and not value:
+            steps.append(_Flatten())
+        else:
+            raise ValueError(f"unknown step {step!r}. Steps: {_STEPS}.")
+    return transforms.Compose(steps)

@@ -157,12 +157,18 @@ def test_flat_image_folder_to_label_studio_tasks(files, tmp_path):
     assert code == 0, err
     tasks = json.loads(out.read_text())
     assert isinstance(tasks, list) and len(tasks) == 5
-    assert all(set(task) == {"data"} for task in tasks)
+    assert all(set(task) == {"data", "predictions"} for task in tasks)
     assert [t["data"]["rank"] for t in tasks] == [1, 2, 3, 4, 5]
     for task in tasks:
         position = task["data"]["position"]
         assert task["data"]["image"] == f"/data/local-files/?d=flat/{paths[position].name}"
         assert task["data"]["score"] > 0
+        # the priority where Label Studio sorts numerically: 1 / rank, decreasing
+        [prediction] = task["predictions"]
+        assert prediction["score"] == 1 / task["data"]["rank"]
+        assert prediction["result"] == []
+        assert prediction["model_version"].startswith("skal MarginSampling ranking ")
+        assert task["data"]["ranking_id"] in prediction["model_version"]
 
 
 ERRORS = {

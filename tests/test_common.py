@@ -194,7 +194,7 @@ def test_one_registry_names_every_strategy():
 
     import skal
     from skal import strategies
-    from skal.__main__ import _parser
+    from skal._cli import build_parser
     from skal.model_selection import resolve_strategy, strategy_aliases
 
     exported = []
@@ -211,7 +211,7 @@ def test_one_registry_names_every_strategy():
             assert type(resolve_strategy(alias)) is Strategy
             assert type(resolve_strategy(alias.upper())) is Strategy
         assert type(resolve_strategy(name)) is Strategy
-    help_text = _parser()._subparsers._group_actions[0].choices["compare"].format_help()
+    help_text = build_parser()._subparsers._group_actions[0].choices["compare"].format_help()
     assert all(alias in " ".join(help_text.split()) for alias in aliases)
 
 

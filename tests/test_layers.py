@@ -17,12 +17,13 @@ SKAL = Path(__file__).resolve().parents[1] / "skal"
 LAYERS = [
     ("foundation", ["skal.exceptions", "skal._config", "skal.utils"]),
     ("engine, scores, estimators, data",
-     ["skal.selection", "skal.uncertainty", "skal.embeddings", "skal.datasets", "skal.toy"]),
+     ["skal.selection", "skal.uncertainty", "skal.embeddings", "skal.datasets", "skal.toy",
+      "skal.labeling"]),
     ("strategy kit", ["skal.base"]),
     ("strategies", ["skal.strategies"]),
     ("rounds", ["skal.stopping", "skal.learner", "skal.metrics"]),
     ("evaluation and views", ["skal.model_selection", "skal.inspection", "skal.plotting"]),
-    ("entry points", ["skal.__main__", "skal._rank_cli", "skal"]),
+    ("entry points", ["skal.__main__", "skal._cli", "skal"]),
 ]
 
 # within the rounds layer: stopping criteria are below the learner, metrics

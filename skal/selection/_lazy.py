@@ -184,6 +184,11 @@ class ScoreRanking(BaseRanking):
         self._queue = self._sorted(np.arange(len(self._scores)))
         super().__init__(len(self._scores))
 
+    @property
+    def scores(self):
+        """Each point's score (its first key), an ndarray of shape (n_points,)."""
+        return self._scores[:, 0]
+
     @staticmethod
     def _keys(scores):
         keys = np.asarray(scores, dtype=np.float64)

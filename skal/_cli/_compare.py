@@ -1,0 +1,207 @@
+"""``python -m skal compare``: strategies against random sampling, on identical trials."""
+
+import csv
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from ._common import UserError, from_library
+from ._demo import check_learning_args
+
+__all__ = ["add_parser", "run"]
+
+_DATASETS = ("digits", "mnist", "fashion-mnist", "cifar10")
+
+
+def add_parser(commands):
+    """Register ``compare`` on ``commands`` (argparse subparsers)."""
+    from ..model_selection import strategy_aliases
+
+    compare = commands.add_parser(
+        "compare",
+        help="compare strategies against random sampling: curves, efficiency, penalty matrix",
+        description=(
+            "Run simulated active learning with several strategies on identical trials "
+            "(same initial sets and folds) and compare them with random sampling. Writes "
+            "rounds.csv/.json (every round of every trial), summary.csv/.json (final "
+            "accuracy ± std, labeling efficiency, area under the learning curve, mean "
+            "query and fit time, strategies beaten per round) and four PNG plots."
+        ),
+    )
+    compare.add_argument("--dataset", choices=_DATASETS, default="digits",
+                         help="digits is bundled with scikit-learn; the others are read "
+                         "from --data-home (default: digits)")
+    compare.add_argument("--data-home", default=None,
+                         help="folder with MNIST/, FashionMNIST/, CIFAR10/ "
+                         "(default: $SKAL_DATA, else ~/skal_data)")
+    compare.add_argument("--strategies", nargs="+", default=["random", "entropy", "badge"],
+                         help="class names or short names: "
+                         f"{' '.join(strategy_aliases())}; or FIRST>THEN@N to switch "
+                         "strategy at N labels, e.g. 'random>badge@50'; or MODE-NAME "
+                         "for a stochastic batch, e.g. 'power-entropy' "
+                         "(default: random entropy badge)")
+    compare.add_argument("--model", choices=("mlp", "logreg"), default="mlp",
+                         help="skorch MLP or LogisticRegression (default: mlp)")
+    compare.add_argument("--hidden", type=int, default=64, help="MLP width (default: 64)")
+    compare.add_argument("--dropout", type=float, default=None,
+                         help="MLP dropout after the hidden layer (default: 0.5 when "
+                         "bald or batchbald is compared, else 0)")
+    compare.add_argument("--epochs", type=int, default=30,
+                         help="MLP epochs per round (default: 30)")
+    compare.add_argument("--trials", type=int, default=3, help="repeats per fold (default: 3)")
+    compare.add_argument("--cv", type=int, default=None,
+                         help="cross-validation folds instead of the fixed test split")
+    compare.add_argument("--initial-size", type=int, default=20, help="default: 20")
+    compare.add_argument("--initial-strategy", default="random",
+                         choices=("random", "facility-location", "dispersion"),
+                         help="how the initial labeled set is chosen before any label: "
+                         "uniformly at random, or a seed set covering the pool "
+                         "(default: random)")
+    compare.add_argument("--batch-size", type=int, default=20, help="default: 20")
+    compare.add_argument("--budget", type=int, default=200, help="total labels (default: 200)")
+    compare.add_argument("--pool-size", type=int, default=10000,
+                         help="image datasets: random pool subset size (default: 10000)")
+    compare.add_argument("--test-size", type=int, default=2000,
+                         help="image datasets: random test subset size (default: 2000)")
+    compare.add_argument("--n-jobs", type=int, default=1, help="parallel trials (default: 1)")
+    compare.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    compare.add_argument("--output", default="skal-compare", help="output folder")
+    compare.add_argument("--verbose", type=int, default=0, help="1: progress bar")
+    compare.set_defaults(run=run)
+    return compare
+
+
+def _check(args):
+    check_learning_args(args, ["trials", "initial_size", "batch_size", "budget", "epochs",
+                               "hidden", "pool_size", "test_size"])
+    if args.cv is not None and args.cv < 2:
+        raise UserError(f"--cv must be at least 2 folds; got {args.cv}.")
+    if args.n_jobs == 0:
+        raise UserError("--n-jobs must not be 0: pass a positive number of jobs, or -1 for "
+                        "all CPUs.")
+    if args.dropout is not None and not 0 <= args.dropout < 1:
+        raise UserError(f"--dropout must lie in [0, 1); got {args.dropout}.")
+
+
+def load_dataset(name, data_home, pool_size, test_size, seed):
+    """(X_pool, y_pool, X_test, y_test) as float32 features in [0, 1]."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    from .. import datasets
+
+    if name == "digits":
+        X, y = load_digits(return_X_y=True)
+        X = (X / 16.0).astype(np.float32)
+        X_pool, X_test, y_pool, y_test = train_test_split(
+            X, y, test_size=0.3, stratify=y, random_state=seed
+        )
+        return X_pool, y_pool, X_test, y_test
+    loader = {"mnist": datasets.load_mnist, "fashion-mnist": datasets.load_fashion_mnist,
+              "cifar10": datasets.load_cifar10}[name]
+    try:
+        X, y = loader(data_home=data_home, train=True)
+        X_test, y_test = loader(data_home=data_home, train=False)
+    except FileNotFoundError as exc:
+        raise UserError(str(exc)) from exc
+    rng = np.random.RandomState(seed)
+    pool = rng.permutation(len(y))[:pool_size]
+    test = rng.permutation(len(y_test))[:test_size]
+
+    def flat(A):
+        return (A.reshape(len(A), -1) / 255.0).astype(np.float32)
+
+    return flat(X[pool]), y[pool], flat(X_test[test]), y_test[test]
+
+
+def run(args):
+    """Run the comparison; 0 on success, 1 when every trial failed."""
+    _check(args)
+    from ..model_selection import resolve_strategy
+
+    strategies = {}
+    for name in args.strategies:
+        with from_library():
+            strategy = resolve_strategy(name)
+        # a switch spec ("random>badge@50") names itself
+        strategies[name if ">" in name else type(strategy).__name__] = strategy
+    X, y, X_test, y_test = load_dataset(
+        args.dataset, args.data_home, args.pool_size, args.test_size, args.seed
+    )
+
+    import torch
+
+    from ..learner import ActiveLearner
+    from ..model_selection import compare_strategies
+    from ..plotting import save_comparison_plots
+    from ..strategies import DispersionSampling, FacilityLocationSampling
+    from ..toy import make_skorch_classifier
+
+    n_classes = int(max(y.max(), y_test.max())) + 1
+    if args.model == "logreg":
+        from sklearn.linear_model import LogisticRegression
+
+        estimator = LogisticRegression(max_iter=500)
+    else:
+        dropout = args.dropout
+        if dropout is None:  # MC-dropout strategies need dropout in the net
+            dropout = 0.5 if {"BALD", "BatchBALD"} & set(strategies) else 0.0
+        estimator = make_skorch_classifier(
+            X.shape[1], n_classes, hidden_units=args.hidden, max_epochs=args.epochs,
+            optimizer=torch.optim.Adam, lr=0.01, module__dropout=dropout,
+        )
+    seed_set = {"random": None, "facility-location": FacilityLocationSampling(),
+                "dispersion": DispersionSampling()}[args.initial_strategy]
+    learner = ActiveLearner(
+        estimator, batch_size=args.batch_size, initial_size=args.initial_size,
+        initial_strategy=seed_set, budget=args.budget,
+    )
+    split = dict(cv=args.cv) if args.cv else dict(X_test=X_test, y_test=y_test)
+    if args.cv:
+        X, y = np.concatenate([X, X_test]), np.concatenate([y, y_test])
+    try:
+        with from_library():
+            comparison = compare_strategies(
+                learner, strategies, X, y, n_repeats=args.trials, n_jobs=args.n_jobs,
+                random_state=args.seed, verbose=args.verbose, scoring="accuracy", **split,
+            )
+    except RuntimeError as exc:  # every trial failed: the work failed, not the input
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+    out = Path(args.output)
+    out.mkdir(parents=True, exist_ok=True)
+    records = comparison.to_records()
+    rows = comparison.summary()
+    if not isinstance(rows, list):  # a DataFrame, where summary() returns one
+        rows = rows.to_dict("records")
+    for stem, table in (("rounds", records), ("summary", rows)):
+        with open(out / f"{stem}.csv", "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=list(table[0]))
+            writer.writeheader()
+            writer.writerows(table)
+        (out / f"{stem}.json").write_text(json.dumps(table, indent=1))
+    plots = save_comparison_plots(comparison, out)
+
+    print(
+        f"{args.dataset}: pool {len(y)}, {len(comparison.trials)} trials, labels "
+        f"{comparison.n_labeled[0]}..{comparison.n_labeled[-1]} "
+        f"(+{args.batch_size}/round), model {args.model}"
+    )
+    w = max([16] + [len(r["strategy"]) for r in rows])
+    print(f"{'strategy':>{w}} {'final accuracy':>16} {'label eff.':>10} {'AULC':>7} "
+          f"{'query s':>8} {'fit s':>7} {'beats/round':>11}")
+    for r in rows:
+        print(f"{r['strategy']:>{w}} {r['final_score_mean']:>8.3f} ± {r['final_score_std']:.3f} "
+              f"{r['labeling_efficiency']:>10.2f} {r['aulc_mean']:>7.3f} "
+              f"{r['query_time_mean']:>8.3f} {r['fit_time_mean']:>7.3f} "
+              f"{r['strategies_beaten_per_round']:>11.2f}")
+    print(f"beats/round: how many of the other {len(rows) - 1} strategies a strategy beats "
+          "in a round (paired t-test across trials), averaged over the rounds.")
+    for e in comparison.errors:
+        print(f"failed: {e['strategy']} trial {e['trial']} (seed {e['seed']}): {e['error']}")
+    print(f"wrote {out / 'rounds.csv'}, {out / 'summary.csv'} (and .json), "
+          + ", ".join(str(p) for p in plots.values()))
+    return 0
