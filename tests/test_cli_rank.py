@@ -332,3 +332,183 @@ def test_resume_a_lazy_ranking_saved_in_python(files, tmp_path, capsys):
     np.testing.assert_array_equal([r["position"] for r in rows], expected)
     assert [r["rank"] for r in rows] == list(range(6, 14))
     assert joblib.load(tmp_path / "lazy.joblib")["ranking"].n_points == 800
+
+
+# -- issue 21: the next round, links, quiet, scores, bugs ----------------------------
+
+
+def test_quiet_prints_nothing(files, tmp_path, capsys):
+    p = files["paths"]
+    status = main(["rank", "-q", str(p["logreg"]), str(p["pool"]), "--strategy", "entropy",
+                   "--top", "3", "-o", str(tmp_path / "r.csv")])
+    out, err = capsys.readouterr()
+    assert status == 0 and out == "" and err == ""
+    assert len(read_csv(tmp_path / "r.csv")) == 3
+
+
+def test_bald_scores_are_written(files, tmp_path, capsys):
+    """Every strategy that ranks by a score writes it, BALD included."""
+    from skal import BALD
+
+    X = files["X"]
+    net = make_skorch_classifier(64, 10, hidden_units=16, max_epochs=2,
+                                 module__dropout=0.5).fit(X[:200], X[:200].sum(1).astype(int) % 10)
+    joblib.dump(net, tmp_path / "drop.joblib")
+    out = tmp_path / "r.jsonl"
+    status, io = run_main([tmp_path / "drop.joblib", files["paths"]["pool"], "--strategy", "bald",
+                           "--random-state", 0, "--top", 6, "-o", out], capsys)
+    assert status == 0, io.err
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    lazy = BALD(net, prefit=True, random_state=0).lazy_rank(files["pool"])
+    picks = lazy.take(6)
+    assert [r["position"] for r in rows] == picks.tolist()
+    scores = [r["score"] for r in rows]
+    assert None not in scores and scores == sorted(scores, reverse=True)
+    np.testing.assert_allclose(scores, lazy._ranking.scores[picks], rtol=1e-12)
+
+
+def test_links_are_url_encoded_and_warned_about(files, tmp_path, capsys):
+    from urllib.parse import quote
+
+    from PIL import Image
+
+    folder = tmp_path / "data" / "odd names"
+    folder.mkdir(parents=True)
+    names = ["a b&c#1.png", "é%2.png", "plain.png"]
+    for name, x in zip(names, files["X"][:3]):
+        Image.fromarray(np.round(x.reshape(8, 8) * 255).astype(np.uint8)).save(folder / name)
+    common = [files["paths"]["net"], folder, "--strategy", "margin", "--transform",
+              "grayscale,tensor,flatten", "--format", "label-studio"]
+    status = main(["rank", *map(str, common), "-o", str(tmp_path / "a.json")])
+    err = capsys.readouterr().err
+    assert status == 0
+    assert "warning: no --url-prefix" in err
+    tasks = json.loads((tmp_path / "a.json").read_text())
+    for task in tasks:
+        name = sorted(names)[task["data"]["position"]]
+        assert task["data"]["image"] == "odd%20names/" + quote(name, safe="")
+    # a root that does not hold the images: absolute links, and a warning
+    status = main(["rank", *map(str, common), "--url-prefix", "/data/local-files/?d=",
+                   "--root", str(tmp_path / "elsewhere"), "-o", str(tmp_path / "b.json")])
+    err = capsys.readouterr().err
+    assert status == 0 and "lie outside --root" in err and "no --url-prefix" not in err
+    image = json.loads((tmp_path / "b.json").read_text())[0]["data"]["image"]
+    assert image.startswith("/data/local-files/?d=" + quote(str(folder)))
+
+
+def test_a_bug_shows_its_traceback(files, tmp_path, monkeypatch):
+    """Only user errors become one line; anything else propagates."""
+    from skal._cli import _rank
+
+    def broken(*args, **kwargs):
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(_rank, "write_rows", broken)
+    with pytest.raises(KeyError, match="a bug"):
+        main(["rank", "-q", str(files["paths"]["logreg"]), str(files["paths"]["pool"]),
+              "--strategy", "entropy", "-o", str(tmp_path / "r.csv")])
+
+
+def test_labels_skip_without_refit_and_refit_with_train(files, tmp_path, capsys):
+    """--labels alone: the saved model keeps ranking, labeled samples are skipped.
+    --refit --train: the new model is the estimator fitted on the initial set plus the
+    labels (compared with the same fit here), and ranks what is neither labeled nor
+    exported."""
+    from sklearn.base import clone
+
+    from skal.labeling import write_labels
+
+    p, pool, logreg = files["paths"], files["pool"], files["logreg"]
+    state = tmp_path / "q.joblib"
+    status, io = run_main([p["logreg"], p["pool"], "--strategy", "entropy", "--top", 5,
+                           "--state", state, "-o", tmp_path / "d1.csv"], capsys)
+    assert status == 0, io.err
+    order = EntropySampling(logreg, prefit=True).rank(pool)
+    day1 = order[:5]
+    y = np.full(len(pool), -1)
+    y[day1[:3]] = [0, 1, 2]
+    y[order[[5, 7]]] = [3, 4]       # labeled elsewhere before being exported
+    write_labels(tmp_path / "labels.csv", y)
+    status, io = run_main(["--resume", state, "--labels", tmp_path / "labels.csv", "--top", 4,
+                           "-o", tmp_path / "d2.csv"], capsys)
+    assert status == 0, io.err
+    rows = read_csv(tmp_path / "d2.csv")
+    assert [int(r["position"]) for r in rows] == order[[6, 8, 9, 10]].tolist()
+    assert [int(r["rank"]) for r in rows] == [6, 7, 8, 9]
+
+    np.save(tmp_path / "X0.npy", files["X"][:200])
+    np.save(tmp_path / "y0.npy", (files["X"][:200].sum(1) > 20).astype(int) * 3)
+    status, io = run_main(["--resume", state, "--labels", tmp_path / "labels.csv", "--refit",
+                           "--train", tmp_path / "X0.npy", tmp_path / "y0.npy", "--top", 5,
+                           "-o", tmp_path / "d3.csv"], capsys)
+    assert status == 0, io.err
+    refit = joblib.load(tmp_path / "q.round2.model.joblib")
+    labeled = np.flatnonzero(y != -1)
+    expected = clone(logreg).fit(np.vstack([files["X"][:200], pool[labeled]]),
+                                 np.concatenate([np.load(tmp_path / "y0.npy"), y[labeled]]))
+    np.testing.assert_array_equal(refit.coef_, expected.coef_)
+    exported = np.concatenate([day1, order[[6, 8, 9, 10]]])
+    rest = np.setdiff1d(np.arange(len(pool)), np.union1d(labeled, exported))
+    new_order = rest[EntropySampling(refit, prefit=True).rank(pool[rest])]
+    rows = read_csv(tmp_path / "d3.csv")
+    assert [int(r["position"]) for r in rows] == new_order[:5].tolist()
+    assert [int(r["rank"]) for r in rows] == list(range(10, 15))
+    saved = joblib.load(state)
+    assert saved["round"] == 2 and saved["train"] == [str(tmp_path / "X0.npy"),
+                                                      str(tmp_path / "y0.npy")]
+
+
+def test_labels_command_errors_are_one_line(files, tmp_path, capsys):
+    p = files["paths"]
+    state = tmp_path / "q.joblib"
+    status, io = run_main([p["logreg"], p["pool"], "--strategy", "entropy", "--top", 2,
+                           "--state", state, "-o", tmp_path / "d1.json"], capsys)
+    assert status == 0, io.err
+    tasks = json.loads((tmp_path / "d1.json").read_text())
+    export = [{"id": i + 1, "data": t["data"], "annotations": [{"result": [
+        {"from_name": "label", "type": "choices", "value": {"choices": ["7"]}}]}]}
+        for i, t in enumerate(tasks)]
+    export[1]["data"] = dict(export[1]["data"], position=599)  # never exported
+    (tmp_path / "export.json").write_text(json.dumps(export))
+    status = main(["labels", str(tmp_path / "export.json"), "--state", str(state),
+                   "-o", str(tmp_path / "labels.csv")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert status == 2 and len(err) == 1
+    assert err[0].startswith("error: ") and "task 2: position 599 was never exported" in err[0]
+    assert not (tmp_path / "labels.csv").exists()
+    export[1]["data"]["position"] = tasks[1]["data"]["position"]
+    export[1]["annotations"][0]["result"][0]["value"]["choices"] = ["seven"]
+    (tmp_path / "export.json").write_text(json.dumps(export))
+    status = main(["labels", str(tmp_path / "export.json"), "--state", str(state),
+                   "-o", str(tmp_path / "labels.csv")])
+    err = capsys.readouterr().err.strip()
+    assert status == 2 and "'seven', which is not a known class (0, 1, 2" in err
+
+
+def test_model_class_from_the_training_script_needs_import(tmp_path):
+    """A net whose module class was defined in the script that saved it: the error
+    names the fix, and --import SCRIPT makes it load."""
+    (tmp_path / "train.py").write_text(
+        "import joblib, numpy as np, torch\n"
+        "from skorch import NeuralNetClassifier\n"
+        "class Tiny(torch.nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.layer = torch.nn.Linear(4, 2)\n"
+        "    def forward(self, X):\n"
+        "        return torch.softmax(self.layer(X), dim=-1)\n"
+        "if __name__ == '__main__':\n"
+        "    X = np.random.RandomState(0).rand(20, 4).astype(np.float32)\n"
+        "    net = NeuralNetClassifier(Tiny, max_epochs=1, train_split=None, verbose=0)\n"
+        "    joblib.dump(net.fit(X, np.arange(20) % 2), 'model.joblib')\n"
+        "    np.save('pool.npy', X)\n"
+    )
+    subprocess.run([sys.executable, "train.py"], cwd=tmp_path, check=True, timeout=120)
+    code, _, err = skal_rank("model.joblib", "pool.npy", "--strategy", "entropy", "-o", "r.csv",
+                             cwd=tmp_path)
+    assert code == 2 and "Traceback" not in err
+    assert "pass --import MODULE" in err and "Tiny" in err
+    code, _, err = skal_rank("model.joblib", "pool.npy", "--strategy", "entropy", "-o", "r.csv",
+                             "--import", "train", cwd=tmp_path)
+    assert code == 0, err
+    assert len(read_csv(tmp_path / "r.csv")) == 20

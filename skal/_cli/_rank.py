@@ -470,16 +470,30 @@ def _frame_rows(state, positions, pool):
     return source_rows(state, positions), np.arange(len(positions))
 
 
+def _import(name):
+    """Import ``name``, and show its public names as ``__main__``'s too.
+
+    A model pickled by the script that defined its class refers to
+    ``__main__.TheClass``: importing that script (its training code guarded by
+    ``if __name__ == "__main__"``) makes the class resolvable here.
+    """
+    if "" not in sys.path and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        module = importlib.import_module(name)
+    except ImportError as exc:
+        raise UserError(f"--import {name}: {exc}") from None
+    main = sys.modules["__main__"]
+    for attr, value in vars(module).items():
+        if not attr.startswith("_") and not hasattr(main, attr):
+            setattr(main, attr, value)
+
+
 def run(args):
     """Run ``rank``; 0 on success."""
     _check(args)
     for module in args.imports:
-        if "" not in sys.path and os.getcwd() not in sys.path:
-            sys.path.insert(0, os.getcwd())
-        try:
-            importlib.import_module(module)
-        except ImportError as exc:
-            raise UserError(f"--import {module}: {exc}") from None
+        _import(module)
     pool = None
     if args.resume is not None:
         progress(args, f"loading the ranking state {args.resume}")
