@@ -362,9 +362,10 @@ def _state_facts(state):
     exported = state.get("exported")
     if exported is None:
         exported = ranking.ranked
-    strategy = state.get("strategy")
-    estimator = getattr(strategy, "estimator", None)
-    classes = getattr(estimator, "classes_", None)
+    classes = state.get("classes")
+    if classes is None:
+        estimator = getattr(state.get("strategy"), "estimator", None)
+        classes = getattr(estimator, "classes_", None)
     options = state.get("options") or {}
     return (int(n_samples), set(int(p) for p in exported),
             None if classes is None else list(np.asarray(classes).tolist()),

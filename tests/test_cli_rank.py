@@ -512,3 +512,37 @@ def test_model_class_from_the_training_script_needs_import(tmp_path):
                              "--import", "train", cwd=tmp_path)
     assert code == 0, err
     assert len(read_csv(tmp_path / "r.csv")) == 20
+
+
+def test_refit_on_few_classes_keeps_every_class(files, tmp_path, capsys):
+    """A refit on labels of two digits keeps the ten classes of the first model: the
+    refitted net's classes_ match its ten outputs, and later labels of any digit are
+    accepted by rank --labels and by labels --state."""
+    from skal.labeling import write_labels
+
+    p = files["paths"]
+    state = tmp_path / "q.joblib"
+    status, io = run_main([p["net"], p["pool"], "--strategy", "entropy", "--top", 6,
+                           "--state", state, "-o", tmp_path / "d1.json"], capsys)
+    assert status == 0, io.err
+    day1 = [t["data"]["position"] for t in json.loads((tmp_path / "d1.json").read_text())]
+    y = np.full(600, -1)
+    y[day1[:4]] = [1, 2, 1, 2]
+    write_labels(tmp_path / "labels.csv", y)
+    status, io = run_main(["--resume", state, "--labels", tmp_path / "labels.csv", "--refit",
+                           "--top", 3, "-o", tmp_path / "d2.json"], capsys)
+    assert status == 0, io.err
+    refit = joblib.load(tmp_path / "q.round2.model.joblib")
+    assert refit.classes_.tolist() == list(range(10))
+    assert refit.predict_proba(files["pool"][:5]).shape == (5, 10)
+    y[day1[4]] = 7
+    write_labels(tmp_path / "labels.csv", y)
+    status, io = run_main(["--resume", state, "--labels", tmp_path / "labels.csv", "--top", 2,
+                           "-o", tmp_path / "d3.json"], capsys)
+    assert status == 0, io.err
+    export = [{"id": 1, "data": {"position": day1[5], "ranking_id": joblib.load(state)[
+        "ranking_id"]}, "annotations": [{"result": [
+            {"from_name": "label", "type": "choices", "value": {"choices": ["9"]}}]}]}]
+    (tmp_path / "export.json").write_text(json.dumps(export))
+    assert main(["labels", str(tmp_path / "export.json"), "--state", str(state),
+                 "-o", str(tmp_path / "l.csv"), "-q"]) == 0

@@ -238,6 +238,7 @@ def ranking_scores(state, indices):
 
 def new_state(ranking, strategy, n_samples, paths, source, options):
     """A version-2 state for a ranking just made over a pool of ``n_samples``."""
+    classes = getattr(getattr(strategy, "estimator", None), "classes_", None)
     return {
         "skal_rank_state": STATE_VERSION,
         "ranking": ranking,
@@ -253,6 +254,9 @@ def new_state(ranking, strategy, n_samples, paths, source, options):
         "images": {},
         "train": None,
         "options": options,
+        # the first model's classes: labels are checked against them in every round, and
+        # a refit on labels of fewer classes keeps them (skorch nets: ``classes=``)
+        "classes": None if classes is None else np.asarray(classes).tolist(),
     }
 
 

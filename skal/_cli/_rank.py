@@ -293,6 +293,8 @@ def _is_label(value):
 
 
 def _classes(state):
+    if state.get("classes") is not None:
+        return list(state["classes"])
     estimator = getattr(state["strategy"], "estimator", None)
     classes = getattr(estimator, "classes_", None)
     return None if classes is None else list(np.asarray(classes).tolist())
@@ -362,6 +364,10 @@ def _refit(args, state):
         X = with_labels(X, y)
     strategy = state["strategy"]
     model = clone(strategy.estimator)
+    classes = _classes(state)
+    if classes is not None and "classes" in model.get_params():
+        # a skorch net keeps every class of the first model, whichever the labels hold
+        model.set_params(classes=np.asarray(classes))
     progress(args, f"refitting {type(model).__name__} on {len(y):,} labeled samples"
              + (f" ({len(train[1]):,} from --train)" if train is not None else ""))
     with from_library("--refit: the model cannot be fitted on the labeled samples"):
