@@ -18,12 +18,12 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from ._config import get_config
-from .embeddings._estimators import _final_net, _is_skorch_net, _reads_as_given
+from .embeddings._estimators import _final_net, _is_skorch_net
 from .embeddings._passes import _torch_seeded
 from .exceptions import MissingLabelWarning, TrainSplitWarning, UpdateResetWarning
 from .stopping import RoundState
 from .strategies import EntropySampling
-from .utils._data import num_samples, pool_kind, take, with_labels
+from .utils._data import check_pool, num_samples, take, with_labels
 from .utils._random import (
     STOPPING_KEY,
     derived_seed,
@@ -38,7 +38,6 @@ from .utils._sklearn_compat import (
     RealNotInt,
     StrOptions,
     _fit_context,
-    validate_data,
 )
 
 # the warnings live in skal.exceptions; re-exported here for earlier imports
@@ -992,31 +991,8 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
 
     def _validate_X(self, X, reset):
         """``X`` validated as scikit-learn does, or as given if the estimator reads it."""
-        kind = pool_kind(X)
-        if _reads_as_given(X, kind, self.estimator):
-            n_samples = num_samples(X)
-            if n_samples == 0:
-                raise ValueError(
-                    f"Found {type(X).__name__} with 0 sample(s) while a minimum of 1 is "
-                    "required by ActiveLearner."
-                )
-            if kind in ("dataset", "dict"):
-                # no features to count (a Dataset's items are whatever it returns):
-                # as scikit-learn's rule, n_features_in_ is set only for inputs
-                # with features, and the net itself checks what it reads
-                if reset:
-                    for name in ("n_features_in_", "feature_names_in_"):
-                        self.__dict__.pop(name, None)
-                return X
-            # only the number of features and the column names, where X has them
-            validate_data(self, X, reset=reset, skip_check_array=True)
-            return X
-        X = validate_data(
-            self, X, reset=reset, accept_sparse=["csr", "csc"], allow_nd=True, dtype="numeric"
-        )
-        if isinstance(X, np.ndarray) and not X.flags.writeable:
-            X = X.copy()  # torch warns on read-only arrays (pandas copy-on-write, memmaps)
-        return X
+        return check_pool(X, reader=self.estimator, owner=self, reset=reset,
+                          accept_sparse=True)
 
     def _pool(self, X, y):
         """The candidate rows of ``X`` (all, or those ``y`` marks) and their indices."""

@@ -23,6 +23,7 @@ from .embeddings._estimators import _final_net
 from .embeddings._passes import _torch_seeded
 from .learner import AUTO_ROUNDS, ActiveLearner
 from .strategies import RandomSampling
+from .utils._data import check_pool, pool_kind, take, with_labels
 from .utils._random import draw_seed, seed_if_unset
 
 __all__ = ["active_learning_curve", "compare_strategies", "StrategyComparison",
@@ -171,7 +172,10 @@ def _trials(X, y, X_test, y_test, cv, n_repeats, rng):
                 f"fewer than the {n_splits} folds of {cv!r}. Use fewer folds (cv=k with "
                 f"k <= {counts.min()}), or pass X_test/y_test instead of cross-validation."
             )
-    splits = list(cv.split(X, y))
+    # a splitter reads only the number of samples of X, which scikit-learn cannot
+    # count in a dict or a torch Dataset
+    splittable = X if pool_kind(X) not in ("dataset", "dict") else np.zeros((len(y), 1))
+    splits = list(cv.split(splittable, y))
     return [(split, None, fold, r) for r in range(n_repeats) for fold, split in enumerate(splits)]
 
 
@@ -200,10 +204,6 @@ def _resolve_sizes(learner, n_pool):
     return int(n_initial), int(budget)
 
 
-def _take(A, idx):
-    return A if idx is None else (A[idx] if not isinstance(A, list) else [A[i] for i in idx])
-
-
 _WARMED_UP = set()  # estimator types already fitted once in this process
 
 
@@ -227,7 +227,7 @@ def _warm_up(estimator, X, y):
         # seeded, and so under the lock of torch's global generators: a trial in
         # another thread of this process may be drawing from them
         with _torch_seeded(net, 0):
-            estimator.fit(_take(X, idx), y[idx])
+            estimator.fit(with_labels(take(X, idx), y[idx]), y[idx])
     except Exception:  # the real fit will report any problem
         pass
 
@@ -269,9 +269,14 @@ def _tasks(learner, X, y, X_test, y_test, cv, n_repeats, scoring, random_state):
         )
     if not isinstance(n_repeats, numbers.Integral) or n_repeats < 1:
         raise ValueError(f"n_repeats={n_repeats!r} must be a positive integer.")
-    X, y = np.asarray(X) if not hasattr(X, "iloc") else X, np.asarray(y)
     if (X_test is None) != (y_test is None):
         raise ValueError("Pass both X_test and y_test, or neither.")
+    # the learner's own check, once: every trial's pool is rows of this X
+    X = check_pool(X, reader=learner.estimator, accept_sparse=True)
+    y = np.asarray(y)
+    if X_test is not None:
+        X_test = check_pool(X_test, reader=learner.estimator, accept_sparse=True,
+                            name="X_test")
     scoring = learner.scoring if scoring is None else scoring
     _check_scorer_fits(learner.estimator, scoring)
     rng = check_random_state(random_state)
@@ -290,7 +295,7 @@ def _tasks(learner, X, y, X_test, y_test, cv, n_repeats, scoring, random_state):
             data = (X, y, X_test, y_test)
         else:
             train, test = split
-            data = (_take(X, train), y[train], _take(X, test), y[test])
+            data = (take(X, train), y[train], take(X, test), y[test])
         info = {"trial": t, "fold": fold, "repeat": repeat, "seed": int(seed)}
         tasks.append((trial_learner, data, info))
     return tasks, scoring

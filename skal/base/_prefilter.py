@@ -27,10 +27,6 @@ class _Points:
         self.seeds = seeds
 
 
-def _take_rows(X, idx):
-    return take(X, idx)
-
-
 class _PrefilterRanking(CandidateRanking):
     """Candidates (highest priority) ranked by the inner strategy, then the rest.
 
@@ -43,10 +39,10 @@ class _PrefilterRanking(CandidateRanking):
         del self._make_inner  # a closure: the ranking must stay picklable
 
     def _inner_ranking(self, points, candidates):
-        return self._make_inner(_take_rows(points.X, candidates))
+        return self._make_inner(take(points.X, candidates))
 
     def _add_candidates(self, points, rows):
-        self._inner.add(_take_rows(points.X, rows))
+        self._inner.add(take(points.X, rows))
 
     def _scores_of(self, points):
         return points.priority

@@ -17,7 +17,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_random_state, get_tags
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
+from sklearn.utils.validation import check_is_fitted
 
 from ..embeddings import (
     check_embedding,
@@ -25,12 +25,12 @@ from ..embeddings import (
     penultimate_embedding,
     predict_proba,
 )
-from ..embeddings._estimators import _reads_as_given, _unwrap
+from ..embeddings._estimators import _unwrap
 from ..selection import BaseRanking, ScoreRanking
-from ..utils._data import num_samples, pool_kind, with_labels
+from ..utils._data import check_pool, num_samples, with_labels
 from ..utils._docstring import Substitution
 from ..utils._random import draw_seed, seed_if_unset
-from ..utils._sklearn_compat import HasMethods, _fit_context, validate_data
+from ..utils._sklearn_compat import HasMethods, _fit_context
 
 __all__ = [
     "BaseEmbeddingStrategy",
@@ -147,31 +147,22 @@ class BaseStrategy(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
         self : object
             The fitted strategy.
         """
-        _, prefit = self._owner()
-        y_required = self._needs_estimator and not prefit
-        if self._kept_as_given(X, pool_kind(X), self._owner()[0]):
-            if y is not None:
-                y = column_or_1d(y, warn=True)
-                if len(y) != num_samples(X):
-                    raise ValueError(
-                        f"X has {num_samples(X)} samples but y has {len(y)} labels; "
-                        "pass one label per sample."
-                    )
-                check_classification_targets(y)
-            elif y_required:
-                raise ValueError(
-                    f"{type(self).__name__}.fit needs y, the labels of X, to fit a "
-                    "clone of its estimator (prefit=False)."
-                )
-        elif y is None and not y_required:
-            X = validate_data(self, X, **self._check_params())
-        else:
-            X, y = validate_data(
-                self, X, y, multi_output=False, y_numeric=False, **self._check_params()
+        estimator, prefit = self._owner()
+        if y is None and self._needs_estimator and not prefit:
+            name = type(self).__name__
+            raise ValueError(
+                f"{name} requires y to be passed, but the target y is None: fit(X, y) "
+                "fits a clone of its estimator on the labeled set (prefit=False). Pass "
+                f"the labels of X, or a fitted estimator with {name}(estimator, "
+                "prefit=True)."
             )
+        # the estimator reads the pool only if the strategy asks it (as in _validate_pool)
+        reader = estimator if self._needs_estimator else None
+        checked = self._check_pool(X, "no_validation" if y is None else y, reader=reader,
+                                   reset=True)
+        X, y = (checked, None) if y is None else checked
+        if y is not None:
             check_classification_targets(y)
-        if isinstance(X, np.ndarray) and not X.flags.writeable:
-            X = X.copy()  # torch warns on read-only arrays (memmaps, pandas)
         self.estimator_ = self._fit_estimator(X, y)
         self._fit(X, y)
         return self
@@ -224,13 +215,6 @@ class BaseStrategy(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
     def _check_estimator(self, estimator):
         """Raise a clear error if ``estimator`` lacks what the strategy needs."""
 
-    def _check_params(self):
-        return dict(
-            accept_sparse=["csr", "csc"] if self._accept_sparse else False,
-            allow_nd=True,
-            dtype="numeric",
-        )
-
     # -- state -----------------------------------------------------------------
 
     def _fitted_estimator(self):
@@ -251,50 +235,17 @@ class BaseStrategy(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
     # estimator reads works; else why it needs the numbers (for the error).
     _needs_pool_values = None
 
-    def _kept_as_given(self, X, kind, estimator):
-        """Whether ``X`` goes to the estimator as the user gave it (see
-        ``skal.embeddings._estimators._reads_as_given``), for a strategy that reads the pool
-        only through its estimator."""
-        if kind in ("dataset", "dict") and self._needs_pool_values is not None:
-            raise ValueError(
-                f"{type(self).__name__} cannot take a pool of type "
-                f"{type(X).__name__}: {self._needs_pool_values} Pass the samples "
-                "as a NumPy array or torch tensor."
-            )
-        if self._needs_pool_values is not None:
-            return False
-        return _reads_as_given(X, kind, estimator)
+    def _check_pool(self, X, y="no_validation", *, reader, reset=False, name="X"):
+        """:func:`~skal.utils._data.check_pool` with what this strategy reads."""
+        return check_pool(
+            X, y, reader=reader, owner=self, reset=reset,
+            needs_values=self._needs_pool_values, accept_sparse=self._accept_sparse,
+            name=name,
+        )
 
     def _validate_pool(self, X, name="X"):
-        kind = pool_kind(X, name)
-        if num_samples(X) == 0:
-            raise ValueError(
-                f"The pool {name} is empty (0 samples); pass at least one unlabeled "
-                "sample to query, rank or transform."
-            )
         estimator = self._fitted_estimator()
-        if self._kept_as_given(X, kind, estimator):
-            return X, estimator
-        params = self._check_params()
-        if hasattr(self, "n_features_in_"):
-            X = validate_data(self, X, reset=False, **params)
-        else:  # prefit and never fitted: nothing recorded to compare with
-            X = check_array(X, estimator=self, input_name=name, **params)
-        expected = getattr(estimator, "n_features_in_", None)
-        if (
-            not hasattr(self, "n_features_in_")
-            and expected is not None
-            and X.ndim == 2
-            and X.shape[1] != expected
-        ):
-            raise ValueError(
-                f"{name} has {X.shape[1]} features, but the estimator "
-                f"{type(estimator).__name__} was fitted on {expected}; pass a pool "
-                "with the same features as the training data."
-            )
-        if isinstance(X, np.ndarray) and not X.flags.writeable:
-            X = X.copy()  # torch warns on read-only arrays (pandas copy-on-write)
-        return X, estimator
+        return self._check_pool(X, reader=estimator, name=name), estimator
 
     # -- public template methods -----------------------------------------------
 

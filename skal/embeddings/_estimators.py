@@ -11,31 +11,11 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
 
 from ..exceptions import EmbeddingError
-from ..utils._data import is_numeric_frame
 from ..utils._sklearn_compat import LinearClassifierMixin
-from ..utils._skorch_compat import NeuralNet
+from ..utils._readers import _final_estimator, _is_skorch_net, _name, _unwrap
 
 # How far predict_proba may be from the softmax of the last layer's output.
 _PROBA_ATOL = 1e-3
-
-
-def _unwrap(estimator):
-    """The fitted estimator inside a ``FrozenEstimator`` (any depth), else itself."""
-    try:
-        from sklearn.frozen import FrozenEstimator
-    except ImportError:  # pragma: no cover - scikit-learn < 1.6
-        return estimator
-    while isinstance(estimator, FrozenEstimator):
-        estimator = estimator.estimator
-    return estimator
-
-
-def _final_estimator(estimator):
-    """The last step of a Pipeline (unwrapped), else the estimator itself."""
-    estimator = _unwrap(estimator)
-    if isinstance(estimator, Pipeline) and len(estimator):
-        return _unwrap(estimator[-1])
-    return estimator
 
 
 def _final_input(estimator, X):
@@ -50,11 +30,6 @@ def _final_input(estimator, X):
         Xt = estimator[:-1].transform(X) if len(estimator) > 1 else X
         return _unwrap(estimator[-1]), Xt
     return estimator, X
-
-
-def _is_skorch_net(estimator):
-    """Whether ``estimator`` itself is a skorch net (a Pipeline is not)."""
-    return isinstance(estimator, NeuralNet)
 
 
 def _final_net(estimator):
@@ -73,44 +48,6 @@ def _has_linear_output(estimator):
     """
     final = _final_estimator(estimator)
     return _is_skorch_net(final) or isinstance(final, (LinearClassifierMixin, MLPClassifier))
-
-
-def _name(estimator):
-    return type(estimator).__name__
-
-
-def _reads_as_given(X, kind, estimator):
-    """Whether ``estimator`` reads the pool ``X`` (of :func:`pool_kind` ``kind``) as given.
-
-    A torch Dataset or a dict of arrays always goes as it is (a clear error
-    for an estimator other than a skorch net, which cannot read one); a tensor
-    does for a skorch net; a DataFrame does for a Pipeline (which preprocesses
-    it itself, e.g. with a ``ColumnTransformer``), for an estimator fitted
-    with feature names, and when its columns are not all numbers. Everything
-    else is validated into a NumPy array, as scikit-learn estimators do.
-    """
-    estimator = _unwrap(estimator)
-    final = _final_estimator(estimator)
-    if kind in ("dataset", "dict"):
-        if final is not None and not _is_skorch_net(final):
-            raise ValueError(
-                f"{_name(final)} reads arrays, not a pool of type {type(X).__name__}: "
-                "torch Datasets and dicts of arrays are for skorch nets. Pass a NumPy "
-                "array (e.g. np.stack([x for x, _ in dataset])) or use a skorch "
-                "NeuralNetClassifier."
-            )
-        return True
-    if estimator is None:
-        return False
-    if kind == "tensor":
-        return _is_skorch_net(final)
-    if kind == "frame":
-        return (
-            isinstance(estimator, Pipeline)
-            or hasattr(estimator, "feature_names_in_")
-            or not is_numeric_frame(X)
-        )
-    return False
 
 
 def check_predict_proba(estimator, purpose="this strategy"):

@@ -7,7 +7,6 @@ import numpy as np
 from sklearn.neural_network import MLPClassifier
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_consistent_length, column_or_1d
 
 from ..base import _DEVICE_DOC, _SHARED_PARAMS_DOC, BaseEmbeddingStrategy
 from ..embeddings import check_predict_proba
@@ -23,7 +22,8 @@ from ..embeddings._penultimate import _embedding, _loss_gradient
 from ..selection import BaseRanking
 from ..utils._device import resolve_device
 from ..utils._docstring import Substitution
-from ..utils._sklearn_compat import Interval, StrOptions, _num_samples, validate_data
+from ..utils._data import num_samples
+from ..utils._sklearn_compat import Interval, StrOptions
 
 __all__ = ["GLISTER"]
 
@@ -115,7 +115,8 @@ class GLISTER(BaseEmbeddingStrategy):
         used).
 
     X_val_ : ndarray of shape (n_val, ...)
-        The validation set: ``X_val`` given to ``fit``, otherwise
+        The validation set: ``X_val`` given to ``fit`` (checked as the pool
+        is, so a DataFrame that a Pipeline reads is kept as it is), otherwise
         ``X_labeled_`` itself.
 
     y_val_ : ndarray of shape (n_val,) or None
@@ -278,14 +279,13 @@ class GLISTER(BaseEmbeddingStrategy):
         if X_val is None:
             self.X_val_, self.y_val_ = self.X_labeled_, self.y_labeled_
             return self
-        if _num_samples(X_val) == 0:
+        if num_samples(X_val) == 0:
             raise ValueError(
                 "X_val is empty (0 samples); pass at least one validation sample, or "
                 "leave X_val=None to validate on the labeled set."
             )
-        X_val = validate_data(self, X_val, reset=False, **self._check_params())
-        y_val = column_or_1d(y_val, warn=True)
-        check_consistent_length(X_val, y_val)
+        # checked as the pool is: a DataFrame with text goes to the Pipeline as it is
+        X_val, y_val = self._check_pool(X_val, y_val, reader=self.estimator_, name="X_val")
         check_classification_targets(y_val)
         self.X_val_, self.y_val_ = X_val, y_val
         return self

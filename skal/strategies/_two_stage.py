@@ -28,11 +28,11 @@ from ..base import (
     BaseMetaStrategy,
     BasePrefilter,
 )
-from ..base._prefilter import _Points, _take_rows
+from ..base._prefilter import _Points
 from ..embeddings import check_predict_proba, predict_proba
 from ..selection import BaseRanking
 from ..uncertainty import _BY_NAME as _SCORES
-from ..utils._data import num_samples
+from ..utils._data import num_samples, take
 from ..utils._docstring import Substitution
 from ..utils._sklearn_compat import Interval, StrOptions
 
@@ -294,7 +294,7 @@ class _PartitionRanking(BaseRanking):
             idx = np.flatnonzero(part == j)  # pool order within the partition
             if not idx.size:
                 continue
-            rows = _take_rows(points.X, idx)
+            rows = take(points.X, idx)
             if self._inners[j] is None:
                 tasks.append(delayed(_lazy_rank)(self._make_strategy(self._seeds[j]), rows))
             else:
