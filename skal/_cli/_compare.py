@@ -17,7 +17,7 @@ _DATASETS = ("digits", "mnist", "fashion-mnist", "cifar10")
 
 def add_parser(commands):
     """Register ``compare`` on ``commands`` (argparse subparsers)."""
-    from ..model_selection import strategy_aliases
+    from ..strategies import strategy_aliases
 
     compare = commands.add_parser(
         "compare",
@@ -119,14 +119,10 @@ def load_dataset(name, data_home, pool_size, test_size, seed):
 def run(args):
     """Run the comparison; 0 on success, 1 when every trial failed."""
     _check(args)
-    from ..model_selection import resolve_strategy
+    from ..strategies._names import _named_strategies
 
-    strategies = {}
-    for name in args.strategies:
-        with from_library():
-            strategy = resolve_strategy(name)
-        # a switch spec ("random>badge@50") names itself
-        strategies[name if ">" in name else type(strategy).__name__] = strategy
+    with from_library():
+        strategies = _named_strategies(args.strategies)
     X, y, X_test, y_test = load_dataset(
         args.dataset, args.data_home, args.pool_size, args.test_size, args.seed
     )

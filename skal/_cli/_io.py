@@ -203,7 +203,7 @@ def load_model(path):
 
 def make_strategy(name, model, random_state):
     """The strategy named ``name`` around the fitted ``model`` (``prefit=True``)."""
-    from ..model_selection import resolve_strategy
+    from ..strategies import resolve_strategy
 
     with from_library():
         strategy = resolve_strategy(name)

@@ -60,7 +60,7 @@ _REMEMBERED = {"format": None, "url_prefix": "", "root": None, "transform": "ten
 
 def add_parser(commands):
     """Register ``rank`` on ``commands`` (argparse subparsers)."""
-    from ..model_selection import strategy_aliases
+    from ..strategies import strategy_aliases
 
     rank = commands.add_parser(
         "rank",
@@ -162,7 +162,7 @@ def _check(args):
             raise UserError("pass --strategy NAME, e.g. --strategy badge or --strategy entropy.")
         if args.add is not None:
             raise UserError("--add joins new samples to a saved ranking: use it with --resume.")
-        from ..model_selection import resolve_strategy
+        from ..strategies import resolve_strategy
 
         with from_library():  # a typo costs nothing: checked before loading anything
             resolve_strategy(args.strategy)

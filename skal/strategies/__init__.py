@@ -3,7 +3,7 @@
 Every module of this package is imported and the names in its ``__all__``
 are exported, so adding a strategy is adding a module: its class is then in
 ``skal.strategies``, in ``skal``, in :func:`skal.all_strategies`, and known to
-:func:`skal.model_selection.resolve_strategy`, ``compare_strategies`` and the
+:func:`resolve_strategy` (so by every entry point that takes a strategy) and the
 command line by its class name and by the short names in its ``_aliases``.
 """
 
@@ -39,8 +39,8 @@ def all_strategies():
 
     See Also
     --------
-    skal.model_selection.resolve_strategy : A strategy instance from its name.
-    skal.model_selection.strategy_aliases : The short names of the strategies.
+    resolve_strategy : A strategy instance from its name.
+    strategy_aliases : The short names of the strategies.
 
     Examples
     --------

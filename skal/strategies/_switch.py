@@ -250,8 +250,10 @@ class SwitchingStrategy(BaseStrategy):
         return tags
 
 
-def _parse_switch(spec, resolve):
-    """``SwitchingStrategy`` from ``"FIRST>THEN@N[>NEXT@M...]"``; ``resolve`` names one."""
+def _parse_switch(spec):
+    """``SwitchingStrategy`` from ``"FIRST>THEN@N[>NEXT@M...]"``."""
+    from ._names import resolve_strategy as resolve
+
     parts = spec.split(">")
     example = (
         f"Malformed strategy {spec!r}: write FIRST>THEN@N, e.g. 'random>badge@50' "
