@@ -18,7 +18,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))  # the checkout's skal, installed or not
-sys.path.insert(0, str(HERE))  # _gallery_order
+sys.path.insert(0, str(HERE))  # _gallery_order, _build_checks
 
 import skal  # noqa: E402
 
@@ -116,7 +116,10 @@ def _skip_foreign_inherited(app, what, name, obj, skip, options):
 
 
 def setup(app):
+    from _build_checks import check_build  # dead internal links, slow gallery examples
+
     app.connect("autodoc-skip-member", _skip_foreign_inherited)
+    app.connect("build-finished", check_build)
 
 
 # -- HTML ---------------------------------------------------------------------------

@@ -214,3 +214,53 @@ def test_compare_summary_names_the_penalty_column(tmp_path, capsys):
     assert "beats/round: how many of the other 1 strategies a strategy beats in a round" in out
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert "strategies_beaten_per_round" in summary[0] and "wins" not in summary[0]
+
+
+HEAVY = ("torch", "torchvision", "sklearn", "matplotlib", "numba", "pandas", "dask")
+
+
+@pytest.mark.parametrize("args", [
+    ["--help"], ["rank", "--help"], ["labels", "--help"], ["compare", "--help"],
+    ["rank", "m.joblib", "p.npy", "--strategy", "badg", "-o", "r.csv"],
+    ["compare", "--strategies", "entropy", "power-badg"],
+    ["compare", "--batch-size", "0"],
+], ids=["help", "rank help", "labels help", "compare help", "rank typo", "compare typo",
+        "compare bad value"])
+def test_help_and_argument_errors_import_nothing_heavy(args, tmp_path):
+    """--help and argument errors are instant: no torch, scikit-learn, pandas, ..."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom skal._cli import main\ntry:\n    main(sys.argv[1:])\n"
+            "except SystemExit:\n    pass\n"
+            f"print('HEAVY', sorted(m for m in {HEAVY!r} if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
+                          cwd=tmp_path, timeout=60)
+    assert done.stdout.strip().splitlines()[-1] == "HEAVY []", done.stdout + done.stderr
+    if "--help" not in args:
+        assert done.stderr.startswith("error: ")
+
+
+def test_import_skal_imports_nothing_heavy(tmp_path):
+    import subprocess
+    import sys
+
+    code = ("import sys, skal\n"
+            f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))\n"
+            "skal.BADGE\nprint('torch' in sys.modules, 'matplotlib' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=tmp_path, timeout=120)
+    assert done.stdout.split("\n")[:2] == ["[]", "True False"], done.stdout + done.stderr
+
+
+def test_the_cli_name_table_is_the_registry():
+    from skal import all_strategies
+    from skal._cli._strategy_names import NAMES, aliases, check_name
+    from skal.strategies import strategy_aliases
+
+    assert NAMES == {name: tuple(cls._aliases) for name, cls in all_strategies()}
+    assert aliases() == strategy_aliases()
+    for name in ("badge", "BADGE", "random>badge@50", "power-entropy", "Least-Confidence"):
+        check_name(name)
+    with pytest.raises(ValueError, match="Unknown strategy 'badg'. Valid names: "):
+        check_name("random>badg@50")

@@ -30,12 +30,18 @@ def from_library(context=None):
     library refusing the input, with a message that names the fix. Elsewhere
     these propagate with their traceback.
     """
-    from sklearn.exceptions import NotFittedError
-
-    from ..exceptions import SkalException
-
     try:
         yield
-    except (ValueError, TypeError, NotFittedError, SkalException) as exc:
-        message = " ".join(str(exc).split()) or type(exc).__name__
-        raise UserError(f"{context}: {message}" if context else message) from exc
+    except (ValueError, TypeError) as exc:  # scikit-learn's NotFittedError included
+        raise UserError(_one_line(exc, context)) from exc
+    except Exception as exc:
+        from ..exceptions import SkalException  # imported here: --help stays light
+
+        if isinstance(exc, SkalException):
+            raise UserError(_one_line(exc, context)) from exc
+        raise
+
+
+def _one_line(exc, context):
+    message = " ".join(str(exc).split()) or type(exc).__name__
+    return f"{context}: {message}" if context else message

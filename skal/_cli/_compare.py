@@ -9,6 +9,7 @@ import numpy as np
 
 from ._common import UserError, from_library
 from ._demo import check_learning_args
+from ._strategy_names import check_name
 
 __all__ = ["add_parser", "run"]
 
@@ -17,7 +18,7 @@ _DATASETS = ("digits", "mnist", "fashion-mnist", "cifar10")
 
 def add_parser(commands):
     """Register ``compare`` on ``commands`` (argparse subparsers)."""
-    from ..strategies import strategy_aliases
+    from ._strategy_names import aliases
 
     compare = commands.add_parser(
         "compare",
@@ -38,7 +39,7 @@ def add_parser(commands):
                          "(default: $SKAL_DATA, else ~/skal_data)")
     compare.add_argument("--strategies", nargs="+", default=["random", "entropy", "badge"],
                          help="class names or short names: "
-                         f"{' '.join(strategy_aliases())}; or FIRST>THEN@N to switch "
+                         f"{' '.join(aliases())}; or FIRST>THEN@N to switch "
                          "strategy at N labels, e.g. 'random>badge@50'; or MODE-NAME "
                          "for a stochastic batch, e.g. 'power-entropy' "
                          "(default: random entropy badge)")
@@ -83,6 +84,9 @@ def _check(args):
                         "all CPUs.")
     if args.dropout is not None and not 0 <= args.dropout < 1:
         raise UserError(f"--dropout must lie in [0, 1); got {args.dropout}.")
+    for name in args.strategies:  # a typo costs nothing: checked before importing torch
+        with from_library():
+            check_name(name)
 
 
 def load_dataset(name, data_home, pool_size, test_size, seed):

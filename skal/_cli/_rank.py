@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ._common import UserError, from_library, progress, warn
+from ._strategy_names import check_name
 from ._io import (
     EXTENSIONS,
     FORMATS,
@@ -60,7 +61,7 @@ _REMEMBERED = {"format": None, "url_prefix": "", "root": None, "transform": "ten
 
 def add_parser(commands):
     """Register ``rank`` on ``commands`` (argparse subparsers)."""
-    from ..strategies import strategy_aliases
+    from ._strategy_names import aliases
 
     rank = commands.add_parser(
         "rank",
@@ -81,7 +82,7 @@ def add_parser(commands):
                       help=".npy, .npz, .csv, .parquet, or a folder of images (class "
                       "subfolders: ImageFolder; else a flat folder)")
     rank.add_argument("--strategy", help="class name or short name: "
-                      f"{', '.join(strategy_aliases())} (required for a new ranking)")
+                      f"{', '.join(aliases())} (required for a new ranking)")
     rank.add_argument("--output", "-o", help="output file; its extension sets the format "
                       "(.csv, .jsonl, .json = Label Studio)")
     rank.add_argument("--format", choices=FORMATS, default=None,
@@ -162,10 +163,8 @@ def _check(args):
             raise UserError("pass --strategy NAME, e.g. --strategy badge or --strategy entropy.")
         if args.add is not None:
             raise UserError("--add joins new samples to a saved ranking: use it with --resume.")
-        from ..strategies import resolve_strategy
-
         with from_library():  # a typo costs nothing: checked before loading anything
-            resolve_strategy(args.strategy)
+            check_name(args.strategy)
     if args.output is None:
         raise UserError("pass --output FILE (.csv, .jsonl, or .json for Label Studio).")
     if args.top is not None and args.top < 1:
