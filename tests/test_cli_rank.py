@@ -546,3 +546,45 @@ def test_refit_on_few_classes_keeps_every_class(files, tmp_path, capsys):
     (tmp_path / "export.json").write_text(json.dumps(export))
     assert main(["labels", str(tmp_path / "export.json"), "--state", str(state),
                  "-o", str(tmp_path / "l.csv"), "-q"]) == 0
+
+
+@pytest.fixture(scope="module")
+def mixed_table(tmp_path_factory):
+    """A table with a text column, as .csv, and a Pipeline that encodes it."""
+    import pandas as pd
+    from sklearn.compose import make_column_transformer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    root = tmp_path_factory.mktemp("mixed")
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame({"region": rng.choice(["north", "south"], 120),
+                          "size": rng.rand(120), "age": rng.randint(0, 9, 120)})
+    y = (frame["size"] > 0.5).astype(int)
+    pipe = make_pipeline(make_column_transformer((OneHotEncoder(), ["region"]),
+                                                 (StandardScaler(), ["size", "age"])),
+                         LogisticRegression()).fit(frame[:40], y[:40])
+    joblib.dump(pipe, root / "pipe.joblib")
+    frame[40:].to_csv(root / "pool.csv", index=False)
+    return root, pipe, frame[40:].reset_index(drop=True)
+
+
+@pytest.mark.parametrize("strategy", ["random", "entropy", "coreset", "kmeans++"])
+def test_rank_a_csv_with_text_columns_through_a_pipeline(mixed_table, tmp_path, capsys,
+                                                         strategy):
+    """The CLI's column of the pool matrix: a .csv table with a text column."""
+    from skal.strategies import resolve_strategy
+
+    root, pipe, frame = mixed_table
+    out = tmp_path / "r.json"
+    reference = resolve_strategy(strategy).set_params(estimator=pipe, prefit=True)
+    seed = ["--random-state", 0] if "random_state" in reference.get_params() else []
+    status, io = run_main([root / "pipe.joblib", root / "pool.csv", "--strategy", strategy,
+                           *seed, "--top", 5, "--columns", "region,size", "-o", out], capsys)
+    assert status == 0, io.err
+    tasks = json.loads(out.read_text())
+    if seed:
+        reference.set_params(random_state=0)
+    expected = reference.rank(frame)[:5]
+    assert [t["data"]["position"] for t in tasks] == expected.tolist()
+    assert [t["data"]["region"] for t in tasks] == frame["region"][expected].tolist()
