@@ -39,6 +39,9 @@ setup(
             "dask[distributed]>=2023.1",
             "hypothesis>=6",
             "numpydoc>=1.9",
+            "nbclient>=0.7",
+            "nbformat>=5.7",
+            "ipykernel>=6.17",
         ],
         "docs": [
             "sphinx>=7",

@@ -86,14 +86,14 @@ def main(argv=None):
                           "efficiency": [e if np.isfinite(e) else None for e in eff]}
                       for n, (t, eff) in comparison.efficiency.items()}
         (out / "summary.json").write_text(json.dumps({
-            "summary": comparison.summary(), "names": comparison.names,
+            "summary": comparison.summary(as_frame=False), "names": comparison.names,
             "penalty": comparison.penalty.tolist(), "efficiency_curve": efficiency,
             "seconds": time.perf_counter() - tic, "settings": vars(args),
         }, indent=1))
         print(f"{dataset}: pool {len(y)}, test {len(y_test)}, labels "
               f"{comparison.n_labeled.tolist()}, {args.trials} trials, "
               f"{time.perf_counter() - tic:.0f} s")
-        for row in comparison.summary():
+        for row in comparison.summary(as_frame=False):
             print(f"  {row['strategy']:>16} final {row['final_score_mean']:.4f} ± "
                   f"{row['final_score_std']:.4f}  efficiency {row['labeling_efficiency']:.2f}  "
                   f"AULC {row['aulc_mean']:.4f}  query {row['query_time_mean']:.2f} s  "

@@ -106,7 +106,7 @@ def main(argv=None):
     n_labeled = comparison.n_labeled
     results = {"n_labeled": n_labeled.tolist(), "names": comparison.names,
                "seconds": seconds, "penalty": comparison.penalty.tolist()}
-    for row in comparison.summary():
+    for row in comparison.summary(as_frame=False):
         name = row["strategy"]
         scores = comparison.scores[name]
         query = comparison.query_times[name][:, 1:]  # round 0 is the random first set

@@ -43,7 +43,7 @@ print(f"{len(comparison.trials)} trials; labels after each round: "
 # %%
 # The summary table
 # -----------------
-summary = pd.DataFrame(comparison.summary()).set_index("strategy")
+summary = comparison.summary().set_index("strategy")  # a DataFrame (pandas installed)
 summary[["final_score_mean", "final_score_std", "labeling_efficiency", "aulc_mean",
          "strategies_beaten_per_round", "query_time_mean"]].set_axis(
     ["accuracy", "± std", "label efficiency", "AULC", "beats / round", "query s"],

@@ -85,12 +85,12 @@ def main(argv=None):
         save_comparison_plots(comparison, out / f"x{factor}")
         results[f"x{factor}"] = {
             "pool_size": int(len(y_pool)), "seconds": time.perf_counter() - tic,
-            "summary": comparison.summary(), "names": comparison.names,
+            "summary": comparison.summary(as_frame=False), "names": comparison.names,
             "penalty": comparison.penalty.tolist(), "n_labeled": comparison.n_labeled.tolist(),
             "scores": {k: v.tolist() for k, v in comparison.scores.items()},
         }
         print(f"x{factor}: pool {len(y_pool)}")
-        for row in comparison.summary():
+        for row in comparison.summary(as_frame=False):
             print(f"  {row['strategy']:>16} final {row['final_score_mean']:.4f} ± "
                   f"{row['final_score_std']:.4f}  efficiency {row['labeling_efficiency']:.2f}  "
                   f"AULC {row['aulc_mean']:.4f}  "

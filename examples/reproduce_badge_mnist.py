@@ -99,7 +99,7 @@ def main(argv=None):
         writer.writeheader()
         writer.writerows(records)
     (out / "rounds.json").write_text(json.dumps(records))
-    rows = comparison.summary()
+    rows = comparison.summary(as_frame=False)
     for row in rows:
         paper = PAPER.get(row["strategy"], (None, None))
         row["paper_final_accuracy_pct"], row["paper_query_seconds"] = paper

@@ -8,11 +8,13 @@ user would expect, so ``except ValueError`` keeps working, as skorch's
 __all__ = [
     "SkalException",
     "EmbeddingError",
+    "TrialsFailedError",
     "SkalWarning",
     "UpdateResetWarning",
     "DeviceWarning",
     "MissingLabelWarning",
     "TrainSplitWarning",
+    "UnlabeledScoreWarning",
 ]
 
 
@@ -26,6 +28,17 @@ class EmbeddingError(SkalException, ValueError):
     Raised, for example, when BADGE or CoreSet is asked for an embedding of a
     ``RandomForestClassifier`` (which has no penultimate layer), or when an
     uncertainty strategy meets an estimator without ``predict_proba``.
+    """
+
+
+class TrialsFailedError(SkalException, ValueError):
+    """Every trial of a comparison or a learning curve failed.
+
+    Raised by :func:`~skal.model_selection.compare_strategies` and
+    :func:`~skal.model_selection.active_learning_curve` where scikit-learn's
+    ``cross_validate`` raises its ``ValueError`` ("All the N fits failed"): the
+    message groups the trials by their error. With fewer failures, one
+    warning lists them and ``error_score`` fills their scores.
     """
 
 
@@ -59,4 +72,18 @@ class TrainSplitWarning(SkalWarning):
 
     Issued (once per ``fit``) by :class:`~skal.ActiveLearner` when it fits a
     round's net without an internal validation split instead.
+    """
+
+
+class UnlabeledScoreWarning(SkalWarning):
+    """A score was asked on labels that mark some samples as unlabeled.
+
+    Issued (once per call) by :meth:`ActiveLearner.score <skal.ActiveLearner.score>`,
+    by :func:`~skal.metrics.make_learning_curve_scorer`'s scorers, and by
+    :meth:`ActiveLearner.fit <skal.ActiveLearner.fit>` for ``y_val``, when
+    ``y`` holds entries marked ``missing_label`` (``-1`` by default). Those
+    entries are left out of the score, which is computed on the labeled ones
+    only; the message says how many were left out. This is what
+    ``GridSearchCV`` over an ``ActiveLearner`` meets on a partly labeled
+    ``y``: each held-out fold is scored on its labeled part.
     """

@@ -4,7 +4,7 @@ import copy
 import warnings
 from collections import defaultdict
 from contextlib import contextmanager
-from numbers import Integral, Number, Real
+from numbers import Integral, Real
 from time import perf_counter
 from types import SimpleNamespace
 
@@ -20,9 +20,21 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 from ._config import get_config
 from .embeddings._estimators import _final_net, _is_skorch_net
 from .embeddings._passes import _torch_seeded
-from .exceptions import MissingLabelWarning, TrainSplitWarning, UpdateResetWarning
+from .base._strategy import _as_strategy
+from .exceptions import (
+    MissingLabelWarning,
+    TrainSplitWarning,
+    UpdateResetWarning,
+)
 from .stopping import RoundState
 from .strategies import EntropySampling
+from .utils._labels import (
+    _is_number,
+    _labeled_part,
+    _labels,
+    _marks_missing_values,
+    _unlabeled_mask,
+)
 from .utils._data import check_pool, num_samples, take, with_labels
 from .utils._random import (
     STOPPING_KEY,
@@ -52,112 +64,6 @@ def _criteria_key(criteria):
         (type(c), sorted((k, repr(v)) for k, v in c.get_params(deep=False).items()))
         for c in criteria
     ]
-
-
-# -- the unlabeled marker ------------------------------------------------------------
-
-
-def _is_missing(value):
-    """None, NaN, pd.NA or pd.NaT."""
-    if value is None:
-        return True
-    if isinstance(value, (float, np.floating)):
-        return value != value
-    return type(value).__name__ in ("NAType", "NaTType")
-
-
-def _is_number(value):
-    return isinstance(value, Number) and not isinstance(value, (bool, np.bool_))
-
-
-def _marks_missing_values(missing_label):
-    """True for ``None`` and NaN: the marker is "a missing value"."""
-    return missing_label is None or (_is_number(missing_label) and missing_label != missing_label)
-
-
-def _as_number(text):
-    try:
-        return float(text)
-    except (TypeError, ValueError):
-        return None
-
-
-def _labels(y):
-    """``y`` as a 1-D array that keeps every label's type.
-
-    NumPy turns a list of strings with an integer ``-1`` into strings
-    (``'-1'``); such a list becomes an object array instead.
-    """
-    if y is None:
-        raise ValueError(
-            "ActiveLearner requires y to be passed, but the target y is None. Pass the "
-            "labels, with missing_label (-1 by default) for unlabeled samples."
-        )
-    array = np.asarray(y)
-    if array.ndim == 1 and array.dtype.kind in "US" and not isinstance(y, np.ndarray):
-        as_objects = np.asarray(y, dtype=object)
-        if any(not isinstance(v, str) for v in as_objects):
-            array = as_objects
-    return column_or_1d(array, warn=True)
-
-
-def _unlabeled_mask(y, missing_label):
-    """Boolean mask of the samples ``missing_label`` marks in ``y``.
-
-    Raises a ValueError where the marker is ambiguous: missing values the
-    marker does not match, or strings that read as a numeric marker.
-    """
-    n, kind = len(y), y.dtype.kind
-    if kind == "f":
-        missing = np.isnan(y)
-    elif kind == "O":
-        missing = np.fromiter((_is_missing(v) for v in y), bool, n)
-    else:
-        missing = np.zeros(n, dtype=bool)
-    if _marks_missing_values(missing_label):
-        return missing
-    if missing.any():
-        i = int(np.flatnonzero(missing)[0])
-        value = y[i].item() if isinstance(y[i], np.generic) else y[i]
-        raise ValueError(
-            f"y[{i}] is {value!r}, a missing value, but missing_label={missing_label!r} "
-            "marks the unlabeled samples. Pass missing_label=None to mark unlabeled "
-            f"samples with None, NaN or pd.NA, or mark them with {missing_label!r}."
-        )
-    if isinstance(missing_label, str):
-        if kind in "US":
-            return y == missing_label
-        if kind == "O":
-            return np.fromiter((isinstance(v, str) and v == missing_label for v in y), bool, n)
-        number = _as_number(missing_label)
-        if number is not None and kind in "iuf" and np.any(y == number):
-            raise ValueError(
-                f"missing_label={missing_label!r} is a string, but y holds numbers, "
-                f"among them {number:g}. Pass missing_label={number:g} if {number:g} marks "
-                "the unlabeled samples."
-            )
-        return np.zeros(n, dtype=bool)
-    # a numeric marker
-    if kind in "iufb":
-        return y == missing_label
-    if kind == "O":
-        labels = {str(v) for v in y if isinstance(v, str)}
-    else:
-        labels = set(np.unique(y).tolist())
-    clashes = sorted((v for v in labels if _as_number(v) == missing_label), key=repr)
-    if clashes:
-        text = clashes[0]
-        raise ValueError(
-            f"y holds labels as strings, and {text!r} reads as missing_label="
-            f"{missing_label!r}, which is a number: is {text!r} an unlabeled marker or a "
-            f"class? (NumPy turns {missing_label!r} into {text!r} in an array of strings.) "
-            f"If {text!r} marks the unlabeled samples, pass missing_label={text!r}; if "
-            "it is a class, mark the unlabeled samples with None and pass "
-            "missing_label=None."
-        )
-    if kind == "O":
-        return np.fromiter((_is_number(v) and v == missing_label for v in y), bool, n)
-    return np.zeros(n, dtype=bool)
 
 
 def _one_class_error(n_labeled, label, hint=""):
@@ -261,11 +167,16 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         ``NeuralNetClassifier`` (alone or as the last step of a ``Pipeline``).
         It is cloned; the original is never fitted.
 
-    strategy : BaseStrategy, default=None
+    strategy : BaseStrategy or str, default=None
         The query strategy, e.g. ``EntropySampling()`` or
-        ``BADGE(random_state=0)``. ``None`` means ``EntropySampling()``. Each
-        round it is cloned and given the round's fitted estimator (its own
-        ``estimator`` parameter is replaced) with ``prefit=True``.
+        ``BADGE(random_state=0)``, or its registry name: ``"entropy"``,
+        ``"badge"``, a class name, ``"random>badge@50"`` (see
+        :func:`~skal.model_selection.resolve_strategy`, whose error lists the valid
+        names). A name is kept as given (``get_params`` returns it) and
+        resolved in ``fit``, to the strategy with default parameters. ``None``
+        means ``EntropySampling()``. Each round it is cloned and given the
+        round's fitted estimator (its own ``estimator`` parameter is
+        replaced) with ``prefit=True``.
 
     batch_size : int, default=10
         Samples labeled per round. The last round takes fewer if the budget
@@ -275,9 +186,10 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         Simulation only: size of the initial labeled set, as a count or as a
         fraction of ``n_samples`` (rounded up).
 
-    initial_strategy : BaseStrategy, default=None
+    initial_strategy : BaseStrategy or str, default=None
         Simulation only: how the initial labeled set is chosen, before any
-        label exists. ``None`` draws it uniformly at random. A strategy that
+        label exists. ``None`` draws it uniformly at random. A strategy (or
+        its registry name, such as ``"facility-location"``) that
         needs no labels and no classifier (a *seed-set* strategy such as
         ``FacilityLocationSampling()`` or ``DispersionSampling()``, DISTIL's
         Table 3, or ``RandomSampling()``) chooses it instead: the first
@@ -325,7 +237,10 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     scoring : str, callable or None, default=None
         Score recorded each round on the validation set passed to ``fit``
         (``X_val``, ``y_val``); see :func:`sklearn.metrics.check_scoring`.
-        ``None`` uses the estimator's ``score`` (accuracy).
+        ``None`` uses the estimator's ``score`` (accuracy). Entries of
+        ``y_val`` marked ``missing_label`` are left out, with an
+        :class:`~skal.exceptions.UnlabeledScoreWarning`. Without ``X_val``
+        no score is recorded (see ``history_``).
 
     random_state : int, RandomState instance or None, default=None
         Seed of the initial set and, for a strategy whose own
@@ -335,7 +250,8 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
 
     verbose : int, default=0
         If positive, print one line per round: the labels so far out of the
-        budget, and the round's fit time, query time and score.
+        budget, and the round's fit time, query time and, with ``X_val``,
+        its validation score.
 
     keep_estimators : bool, default=False
         Keep the estimator fitted in every round (``round_estimators_``), so
@@ -379,8 +295,12 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     history_ : dict of ndarrays
         One entry per round (round 0 is the initial fit): ``"round"``,
         ``"n_labeled"``, ``"fit_time"`` and ``"query_time"`` in seconds
-        (``nan`` for round 0) and ``"score"`` on the validation set (``nan``
-        without one). ``pandas.DataFrame(history_)`` gives a table.
+        (``nan`` for round 0), and, only when ``fit`` was given ``X_val`` and
+        ``y_val``, ``"score"``: the round's score on that validation set.
+        Without a validation set there is no ``"score"`` key, rather than a
+        column of ``nan``: the labeled samples were trained on, and no other
+        labels are known to score with. ``pandas.DataFrame(history_)`` gives
+        a table.
 
     round_estimators_ : list of estimator objects
         The estimator of each round (round 0 first); only with
@@ -502,13 +422,13 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
 
     _parameter_constraints = {
         "estimator": [HasMethods(["fit", "predict"])],
-        "strategy": [HasMethods(["fit", "query", "rank"]), None],
+        "strategy": [HasMethods(["fit", "query", "rank"]), str, None],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "initial_size": [
             Interval(Integral, 1, None, closed="left"),
             Interval(RealNotInt, 0, 1, closed="right"),
         ],
-        "initial_strategy": [HasMethods(["fit", "query"]), None],
+        "initial_strategy": [HasMethods(["fit", "query"]), str, None],
         "budget": [
             Interval(Integral, 1, None, closed="left"),
             Interval(RealNotInt, 0, 1, closed="right"),
@@ -576,7 +496,9 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             Simulation only: the initial labeled set, instead of a random one
             of ``initial_size`` samples.
         X_val, y_val : array-like, default=None
-            Validation set scored after every round (see ``scoring``).
+            Validation set scored after every round (see ``scoring``), in
+            ``history_["score"]``. Entries of ``y_val`` marked
+            ``missing_label`` are left out of the score, with a warning.
 
         Returns
         -------
@@ -613,6 +535,9 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         check_classification_targets(y[~unlabeled])
         if (X_val is None) != (y_val is None):
             raise ValueError("Pass both X_val and y_val, or neither.")
+        # names are resolved here, before any fit: an unknown one lists the valid ones
+        strategy = EntropySampling() if self.strategy is None else _as_strategy(self.strategy)
+        initial_strategy = _as_strategy(self.initial_strategy)
         entropy = torch_entropy(self.random_state)  # before any draw
         rng = check_random_state(self.random_state)
         n_samples = len(y)
@@ -640,13 +565,16 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             budget = initial.size
         else:
             budget = self._resolve_budget(n_samples)
-            initial = self._initial_set(X, budget, initial_indices, rng)
+            initial = self._initial_set(X, budget, initial_indices, rng, initial_strategy)
             if budget is None:  # "auto"
                 budget = min(n_samples, initial.size + AUTO_ROUNDS * self.batch_size)
 
         scorer = None
         if X_val is not None:
             scorer = check_scoring(self.estimator, scoring=self.scoring)
+            X_val, y_val, _ = _labeled_part(
+                X_val, y_val, None, self.missing_label, "the validation score"
+            )
 
         criteria = self._start_stopping(X_val, n_samples, simulating, entropy)
         state = SimpleNamespace(
@@ -671,10 +599,10 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 n_round += 1
                 pool = np.flatnonzero(label_round == -1)
                 k = min(self.batch_size, budget - len(order))
-                strategy = self._round_strategy(estimator, X, y, order, rng)
+                round_strategy = self._round_strategy(strategy, estimator, X, y, order, rng)
                 tic = perf_counter()
                 with config_context(assume_finite=True):  # X was validated in fit
-                    picks = pool[strategy.query(take(X, pool), batch_size=k)]
+                    picks = pool[round_strategy.query(take(X, pool), batch_size=k)]
                 query_time = perf_counter() - tic
                 label_round[picks] = n_round
                 order.extend(picks.tolist())
@@ -687,7 +615,7 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 self._keep(round_estimators, estimator)
 
             self.estimator_ = estimator
-            self.strategy_ = self._round_strategy(estimator, X, y, order, rng)
+            self.strategy_ = self._round_strategy(strategy, estimator, X, y, order, rng)
         self.classes_ = getattr(estimator, "classes_", None)
         if self.classes_ is None:
             self.classes_ = np.unique(y[order])
@@ -759,13 +687,13 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         """Ask every criterion; record their values and the first stop."""
         if not criteria:
             return
-        score = history["score"][-1]
+        score = history["score"][-1] if "score" in history else None
         if not state.simulating:
             n_round = len(getattr(criteria[0], "values_", []))
         round_state = RoundState(
             estimator=estimator, X=X, pool=np.flatnonzero(label_round == -1),
             n_round=n_round, n_labeled=history["n_labeled"][-1],
-            score=None if np.isnan(score) else score,
+            score=None if score is None or np.isnan(score) else score,
         )
         values, reasons = [], []
         for criterion in criteria:
@@ -831,7 +759,7 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             )
         return budget
 
-    def _initial_set(self, X, budget, initial_indices, rng):
+    def _initial_set(self, X, budget, initial_indices, rng, initial_strategy):
         n_samples = num_samples(X)
         if initial_indices is not None:
             initial = column_or_1d(np.asarray(initial_indices))
@@ -857,10 +785,10 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                     f"initial_size={self.initial_size} asks for {n_initial} labeled "
                     f"samples, but X has only {n_samples} sample(s). Lower initial_size."
                 )
-            if self.initial_strategy is None:
+            if initial_strategy is None:
                 initial = rng.choice(n_samples, size=n_initial, replace=False)
             else:
-                initial = self._seed_set(X, n_initial, rng)
+                initial = self._seed_set(X, n_initial, rng, initial_strategy)
         if budget is not None and initial.size > budget:
             raise ValueError(
                 f"The initial labeled set ({initial.size} samples) is larger than "
@@ -869,9 +797,9 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             )
         return initial
 
-    def _seed_set(self, X, n_initial, rng):
+    def _seed_set(self, X, n_initial, rng, initial_strategy):
         """The initial set chosen by ``initial_strategy`` (no labels, no classifier)."""
-        strategy = clone(self.initial_strategy)
+        strategy = clone(initial_strategy)
         if getattr(strategy, "_needs_estimator", True):
             raise ValueError(
                 f"initial_strategy={type(strategy).__name__}() needs a fitted "
@@ -960,9 +888,9 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 stacklevel=5,
             )
 
-    def _round_strategy(self, estimator, X, y, order, rng):
-        """A clone of the strategy, given the round's estimator and labeled set."""
-        strategy = clone(self.strategy if self.strategy is not None else EntropySampling())
+    def _round_strategy(self, strategy, estimator, X, y, order, rng):
+        """A clone of ``strategy``, given the round's estimator and labeled set."""
+        strategy = clone(strategy)
         strategy.set_params(estimator=estimator, prefit=True)
         if "random_state" in strategy.get_params(deep=False):
             seed_if_unset(strategy, lambda: draw_seed(rng))
@@ -973,17 +901,19 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     def _record(
         self, history, n_round, order, fit_time, query_time, est, scorer, X_val, y_val, state
     ):
-        score = np.nan if scorer is None else float(scorer(est, X_val, y_val))
         history["round"].append(n_round)
         history["n_labeled"].append(len(order))
         history["fit_time"].append(fit_time)
         history["query_time"].append(query_time)
-        history["score"].append(score)
+        if scorer is not None:  # no validation set, no score: no column of nan
+            history["score"].append(float(scorer(est, X_val, y_val)))
         if self.verbose:
             of = f" of {state.budget}" if state.simulating else ""
+            query = "" if n_round == 0 else f", query {query_time:.3f}s"
+            score = "" if scorer is None else f", score {history['score'][-1]:.4f}"
             print(
                 f"[ActiveLearner] round {n_round}: {len(order)}{of} labeled, fit "
-                f"{fit_time:.3f}s, query {query_time:.3f}s, score {score:.4f}",
+                f"{fit_time:.3f}s{query}{score}",
                 flush=True,
             )
 
@@ -1133,21 +1063,40 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     def score(self, X, y, sample_weight=None):
         """Score of the final estimator (its own ``score``, usually accuracy).
 
+        Entries of ``y`` marked ``missing_label`` (``-1`` by default) are
+        unlabeled, not a class: they are left out, and the score is the
+        estimator's score on the labeled samples only, with one
+        :class:`~skal.exceptions.UnlabeledScoreWarning` per call saying how
+        many were left out. This is also what ``GridSearchCV`` and
+        ``cross_val_score`` (default ``scoring``) compute on a partly labeled
+        ``y``: the score on the labeled part of each held-out fold.
+
         Parameters
         ----------
         X : array-like of shape (n_samples, ...)
             Test samples.
         y : array-like of shape (n_samples,)
-            True labels.
+            True labels; ``missing_label`` marks the unlabeled entries, which
+            are ignored.
         sample_weight : array-like of shape (n_samples,), default=None
             Sample weights, passed on when given.
 
         Returns
         -------
         score : float
-            The final estimator's score of ``X`` against ``y``.
+            The final estimator's score of the labeled samples of ``X``
+            against their labels in ``y``.
+
+        Raises
+        ------
+        ValueError
+            If every entry of ``y`` is marked ``missing_label``: there is
+            nothing to score.
         """
         X = self._validate_predict(X)
+        X, y, sample_weight = _labeled_part(
+            X, y, sample_weight, self.missing_label, "ActiveLearner.score"
+        )
         if sample_weight is None:
             return self.estimator_.score(X, y)
         return self.estimator_.score(X, y, sample_weight=sample_weight)

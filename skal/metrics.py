@@ -37,7 +37,7 @@ from scipy.stats import ttest_rel
 from sklearn.metrics import check_scoring, get_scorer_names
 
 from .embeddings._estimators import _final_input
-from .utils._sklearn_compat import Interval, StrOptions, validate_data, validate_params
+from .utils._sklearn_compat import Interval, StrOptions, validate_params
 
 __all__ = [
     "area_under_learning_curve",
@@ -631,9 +631,17 @@ class _LearningCurveScorer:
                 f"The learner has {len(rounds)} round estimators but "
                 f"{len(n_labeled)} rounds in history_['n_labeled']; fit it again."
             )
-        X = validate_data(
-            learner, X, reset=False, accept_sparse=["csr", "csc"], allow_nd=True,
-            dtype="numeric",
+        # imported here: the curve summaries above need neither torch nor the learner
+        from .utils._labels import _labeled_part
+        from .utils._data import check_pool
+
+        # the pool check of the learner itself: a DataFrame with text columns goes on
+        # as it is to a learner whose estimator reads it (a Pipeline)
+        X = check_pool(
+            X, reader=learner.estimator, owner=learner, reset=False, accept_sparse=True
+        )
+        X, y, sample_weight = _labeled_part(
+            X, y, sample_weight, learner.missing_label, repr(self)
         )
         kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
         scores = np.array(
@@ -671,7 +679,11 @@ def make_learning_curve_scorer(metric="aulc", scoring=None):
     accuracy tie, even if one got there with far fewer labels. This scorer
     scores the estimator of *every* round on the held-out fold and summarizes
     the curve. The learner must be built with ``keep_estimators=True``, which
-    keeps those estimators (``round_estimators_``).
+    keeps those estimators (``round_estimators_``). Entries of the held-out
+    ``y`` marked with the learner's ``missing_label`` (a partly labeled ``y``)
+    are left out of every round's score, with one
+    :class:`~skal.exceptions.UnlabeledScoreWarning` per call, as in
+    :meth:`ActiveLearner.score <skal.ActiveLearner.score>`.
 
     Parameters
     ----------

@@ -7,12 +7,17 @@ so ``n_jobs`` parallelizes them on this machine and
 client) or Ray's joblib backend runs them on a cluster, unchanged.
 """
 
+import html
+import importlib.util
 import numbers
+import sys
 import warnings
 from numbers import Integral
 
 import numpy as np
+import sklearn
 from sklearn.base import clone
+from sklearn.exceptions import FitFailedWarning
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import StratifiedKFold, check_cv
 from sklearn.utils import check_random_state
@@ -20,6 +25,7 @@ from sklearn.utils.parallel import Parallel, delayed
 
 from ._config import get_config
 from .embeddings._estimators import _final_net
+from .exceptions import TrialsFailedError
 from .embeddings._passes import _torch_seeded
 from .learner import AUTO_ROUNDS, ActiveLearner
 from .strategies import RandomSampling
@@ -190,6 +196,97 @@ def _tasks(learner, X, y, X_test, y_test, cv, n_repeats, scoring, random_state):
     return tasks, scoring
 
 
+def _widgets_available():
+    """Whether tqdm can draw a Jupyter widget: in a running kernel, with ipywidgets.
+
+    IPython is looked up, never imported: a kernel has always imported it.
+    """
+    ipython = sys.modules.get("IPython")
+    try:
+        shell = ipython.get_ipython() if ipython is not None else None
+        return (getattr(shell, "kernel", None) is not None
+                and importlib.util.find_spec("ipywidgets") is not None)
+    except Exception:  # a stub IPython, a broken ipywidgets: text bars
+        return False
+
+
+def _progress_bar(iterable, **kwargs):
+    """A tqdm bar: a widget in Jupyter with ipywidgets, plain text anywhere else.
+
+    ``tqdm.auto`` alone warns ("IProgress not found") in a kernel without
+    ipywidgets before it falls back to text; here that case never reaches it.
+    """
+    if _widgets_available():
+        from tqdm import TqdmWarning
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", TqdmWarning)
+            from tqdm.auto import tqdm
+    else:
+        from tqdm import tqdm
+    return tqdm(iterable, **kwargs)
+
+
+def _check_error_score(error_score):
+    if isinstance(error_score, str) and error_score == "raise":
+        return
+    if not isinstance(error_score, numbers.Real) or isinstance(error_score, bool):
+        raise ValueError(
+            f"error_score must be 'raise' or a number (such as np.nan or 0.0); "
+            f"got {error_score!r}."
+        )
+
+
+_MAX_LISTED = 10  # failed trials named per error in the grouped message
+
+
+def _warn_or_raise_about_failed_trials(results, error_score, labels=None):
+    """One warning for all the failed trials, grouped by error; raise if all failed.
+
+    As scikit-learn's ``_warn_or_raise_about_fit_failures`` for
+    ``cross_validate``: a ``FitFailedWarning`` (a ``RuntimeWarning``) when
+    some trials failed, a ``ValueError`` when every one did.
+    """
+    labels = labels or [None] * len(results)
+    by_error = {}
+    for result, label in zip(results, labels):
+        if result["error"] is not None:
+            where = f"{label}, " if label else ""
+            by_error.setdefault(result["error"], []).append(
+                f"trial {result['trial']} ({where}fold {result['fold']}, repeat "
+                f"{result['repeat']}, seed {result['seed']})"
+            )
+    if not by_error:
+        return
+    n_failed, n_total = sum(map(len, by_error.values())), len(results)
+    details = []
+    for error, trials in by_error.items():
+        listed = ", ".join(trials[:_MAX_LISTED])
+        if len(trials) > _MAX_LISTED:
+            listed += f", and {len(trials) - _MAX_LISTED} more"
+        details.append(
+            f"{'-' * 80}\n{len(trials)} trial{'s' if len(trials) > 1 else ''} failed with "
+            f"the following error:\n{error}\nFailed: {listed}."
+        )
+    details = "\n".join(details)
+    if n_failed == n_total:
+        raise TrialsFailedError(
+            f"\nAll the {n_total} trials failed.\nIt is very likely that the learner "
+            "(its estimator, strategy or data) is misconfigured.\nYou can try to debug "
+            "the error by setting error_score='raise'.\n\nBelow are more details about "
+            f"the failures:\n{details}"
+        )
+    warnings.warn(
+        f"\n{n_failed} trial{'s' if n_failed > 1 else ''} failed out of a total of "
+        f"{n_total}.\nThe scores of these trials are set to {error_score}; the other "
+        "trials are kept.\nIf these failures are not expected, you can try to debug "
+        "them by setting error_score='raise'.\n\nBelow are more details about the "
+        f"failures:\n{details}",
+        FitFailedWarning,
+        stacklevel=4,  # the caller of compare_strategies or active_learning_curve
+    )
+
+
 def _run(tasks, n_jobs, verbose, error_score, labels=None):
     n_threads = get_config()["n_threads"]  # the workers' own config is the default
     parallel = Parallel(n_jobs=n_jobs, return_as="generator")
@@ -198,31 +295,22 @@ def _run(tasks, n_jobs, verbose, error_score, labels=None):
         for learner, data, info in tasks
     )
     if verbose:
-        from tqdm.auto import tqdm
-
-        results = tqdm(results, total=len(tasks), desc="trials", unit="trial")
+        results = _progress_bar(results, total=len(tasks), desc="trials", unit="trial")
     results = list(results)
-    for result, label in zip(results, labels or [None] * len(results)):
-        if result["error"] is not None:
-            where = f"{label}, " if label else ""
-            warnings.warn(
-                f"Trial {result['trial']} ({where}fold {result['fold']}, repeat "
-                f"{result['repeat']}, seed {result['seed']}) failed: {result['error']}. "
-                "Its rounds are NaN; the other trials are kept.",
-                RuntimeWarning,
-            )
+    _warn_or_raise_about_failed_trials(results, error_score, labels)
     return results
 
 
 def _n_labeled(results):
-    ok = [r for r in results if r["error"] is None]
-    if not ok:
-        raise RuntimeError("Every trial failed; the first error was: " + results[0]["error"])
-    return np.asarray(ok[0]["n_labeled"])
+    """Labels after each round, from the first trial that did not fail."""
+    return np.asarray(next(r["n_labeled"] for r in results if r["error"] is None))
 
 
-def _stack(results, n_labeled):
-    """Dict of (n_trials, n_rounds) arrays from per-trial results (NaN if failed).
+def _stack(results, n_labeled, error_score=np.nan):
+    """Dict of (n_trials, n_rounds) arrays from per-trial results.
+
+    A failed trial's scores are ``error_score`` (when it is a number), its
+    times NaN.
 
     With a stopping criterion, also ``"stop_round"`` (n_trials,): the first
     round where it said stop (the last round if it never did; NaN if the
@@ -230,7 +318,8 @@ def _stack(results, n_labeled):
     """
     out = {}
     for key in ("score", "fit_time", "query_time"):
-        A = np.full((len(results), n_labeled.size), np.nan)
+        fill = error_score if key == "score" and not isinstance(error_score, str) else np.nan
+        A = np.full((len(results), n_labeled.size), fill, dtype=float)
         for i, r in enumerate(results):
             if r["error"] is None:
                 A[i] = r[key]
@@ -299,10 +388,14 @@ def active_learning_curve(
         results are bit-identical whatever ``n_jobs``, the joblib backend
         (loky, Dask) or the machine's core count.
     verbose : int, default=0
-        If positive, show a progress bar over trials (tqdm).
-    error_score : "raise" or float, default=np.nan
-        A trial that raises is reported with a warning naming its trial,
-        fold and seed, and its rounds are NaN; with "raise" the error
+        If positive, show a progress bar over trials (tqdm): a widget in a
+        Jupyter kernel with ipywidgets installed, plain text anywhere else.
+    error_score : "raise" or numeric, default=np.nan
+        Score given to every round of a trial that raises (its times are
+        NaN), as scikit-learn's ``cross_validate`` does for a failed fit: the
+        failed trials are reported in one ``FitFailedWarning`` that groups
+        them by error and names each trial's fold and seed, and if every trial
+        fails a ``ValueError`` is raised. With "raise", the first error
         propagates.
 
     Returns
@@ -312,7 +405,8 @@ def active_learning_curve(
         every trial: ``initial_size`` and ``budget`` are resolved against the
         smallest pool); ``"test_scores"``, ``"fit_times"``, ``"query_times"``
         of shape (n_trials, n_rounds) (``query_times[:, 0]`` is NaN: round 0
-        only fits); ``"trials"``, a list with each trial's ``trial``, ``fold``,
+        only fits; a failed trial's scores are ``error_score``, its times
+        NaN); ``"trials"``, a list with each trial's ``trial``, ``fold``,
         ``repeat``, ``seed`` and ``error`` (None if it succeeded). When the
         learner has ``stopping``, the trials still run to the budget, and
         ``"stop_rounds"`` (n_trials,) gives the round where the criterion first
@@ -339,10 +433,11 @@ def active_learning_curve(
     >>> curves["test_scores"].shape
     (6, 5)
     """
+    _check_error_score(error_score)
     tasks, _ = _tasks(learner, X, y, X_test, y_test, cv, n_repeats, scoring, random_state)
     results = _run(tasks, n_jobs, verbose, error_score)
     n_labeled = _n_labeled(results)
-    arrays = _stack(results, n_labeled)
+    arrays = _stack(results, n_labeled, error_score)
     curves = {
         "n_labeled": n_labeled,
         "test_scores": arrays["score"],
@@ -362,7 +457,9 @@ class StrategyComparison:
     It holds the raw curves and times of every strategy on the same trials,
     and the comparisons computed from them at construction: labeling
     efficiency against the baseline, area under the curves and the penalty
-    matrix. :meth:`summary` gives one row per strategy.
+    matrix. :meth:`summary` gives one row per strategy. In Jupyter it shows
+    as an HTML table of that summary (scikit-learn's ``display="text"``
+    configuration turns it back into its text repr).
 
     Parameters
     ----------
@@ -395,8 +492,9 @@ class StrategyComparison:
         Labels after each round.
     scores, fit_times, query_times : dict of str to ndarray of shape (n_trials, n_rounds)
         Per strategy: test score, training time and selection time (seconds)
-        of every round of every trial; NaN for failed trials (and for the
-        query time of round 0).
+        of every round of every trial. A failed trial's scores are
+        ``error_score`` (NaN by default) and its times NaN; the query time
+        of round 0 is NaN.
     trials : list of dict
         Each trial's ``trial``, ``fold``, ``repeat`` and ``seed`` (shared by
         all strategies: same folds, same initial sets).
@@ -446,7 +544,9 @@ class StrategyComparison:
     ...     [{"trial": 0}, {"trial": 1}], alpha=0.05)
     >>> comparison
     StrategyComparison(names=['RandomSampling', 'EntropySampling'], n_trials=2, n_rounds=3)
-    >>> [round(row["final_score_mean"], 2) for row in comparison.summary()]
+    >>> comparison.summary()["final_score_mean"].round(2).tolist()
+    [0.7, 0.8]
+    >>> [round(row["final_score_mean"], 2) for row in comparison.summary(as_frame=False)]
     [0.7, 0.8]
     """
 
@@ -478,28 +578,49 @@ class StrategyComparison:
         self.stopped = (
             {name: results[name]["stopped"] for name in self.names} if has_stop else None
         )
+        # a strategy whose every trial failed (error_score=nan) has no curve: its
+        # comparisons are NaN, and the other strategies are compared as usual
+        scored = [name for name in self.names if not np.all(np.isnan(self.scores[name]))]
         base = self.scores[baseline]
+        none = (np.empty(0), np.empty(0))
         self.efficiency = {
             name: labeling_efficiency_curve(n_labeled, self.scores[name], base)
+            if name in scored and baseline in scored else none
             for name in self.names
         }
         self.efficiency_summary = {
             name: labeling_efficiency(n_labeled, self.scores[name], base)
+            if name in scored and baseline in scored else np.nan
             for name in self.names
         }
         self.aulc = {name: area_under_learning_curve(n_labeled, self.scores[name])
+                     if name in scored else np.full(len(self.scores[name]), np.nan)
                      for name in self.names}
-        _, self.penalty = penalty_matrix(
-            {name: self.scores[name] for name in self.names}, alpha=alpha
-        )
+        self.penalty = np.full((len(self.names), len(self.names)), np.nan)
+        if scored:
+            _, P = penalty_matrix({name: self.scores[name] for name in scored}, alpha=alpha)
+            rows = [self.names.index(name) for name in scored]
+            self.penalty[np.ix_(rows, rows)] = P
 
-    def summary(self):
-        """One row per strategy.
+    def summary(self, as_frame="auto"):
+        """One row per strategy, as a pandas DataFrame where pandas is installed.
+
+        Like scikit-learn's ``pd.DataFrame(search.cv_results_)``: the frame
+        shows as a table in Jupyter, and ``to_dict("records")`` gives the rows
+        back as dicts.
+
+        Parameters
+        ----------
+        as_frame : bool or "auto", default="auto"
+            True returns a pandas DataFrame (pandas must be installed), False
+            a list of dict, and "auto" a DataFrame if pandas can be imported
+            and a list of dict otherwise.
 
         Returns
         -------
-        rows : list of dict
-            ``strategy``, ``final_score_mean``, ``final_score_std``,
+        rows : pandas.DataFrame or list of dict
+            One row per strategy, in the order of ``names``, with the columns
+            (or keys) ``strategy``, ``final_score_mean``, ``final_score_std``,
             ``labeling_efficiency``, ``aulc_mean``, ``aulc_std``,
             ``query_time_mean`` and ``fit_time_mean`` (seconds per round),
             ``strategies_beaten_per_round``, ``n_failed_trials``.
@@ -531,12 +652,21 @@ class StrategyComparison:
                 "query_time_mean": float(np.nanmean(self.query_times[name][:, 1:]))
                 if self.n_labeled.size > 1 else float("nan"),
                 "fit_time_mean": float(np.nanmean(self.fit_times[name])),
-                "strategies_beaten_per_round": float(self.penalty[i].sum()),
+                "strategies_beaten_per_round": float(np.nansum(self.penalty[i]))
+                if not np.all(np.isnan(self.penalty[i])) else np.nan,
                 "n_failed_trials": sum(e["strategy"] == name for e in self.errors),
             })
             if self.stop_rounds is not None:
                 rows[-1].update(self._at_stop(name))
-        return rows
+        if as_frame == "auto":
+            as_frame = importlib.util.find_spec("pandas") is not None
+        elif not isinstance(as_frame, bool):
+            raise ValueError(f"as_frame must be True, False or 'auto'; got {as_frame!r}.")
+        if not as_frame:
+            return rows
+        import pandas as pd  # only here: importing skal never imports pandas
+
+        return pd.DataFrame(rows)
 
     def _at_stop(self, name):
         """Labels and score at the stop, and score at the budget, over trials."""
@@ -592,6 +722,69 @@ class StrategyComparison:
     def __repr__(self):
         return (f"StrategyComparison(names={self.names}, n_trials={len(self.trials)}, "
                 f"n_rounds={self.n_labeled.size})")
+
+    # Jupyter's rich display, following scikit-learn's estimators: HTML when
+    # sklearn's ``display`` configuration is "diagram" (its default), the text
+    # repr otherwise, and the text repr always in the mime bundle.
+    @property
+    def _repr_html_(self):
+        """HTML repr, for Jupyter; absent under ``sklearn.set_config(display="text")``."""
+        if sklearn.get_config()["display"] != "diagram":
+            raise AttributeError(
+                "_repr_html_ is only defined when scikit-learn's 'display' configuration "
+                "option is set to 'diagram'"
+            )
+        return self._repr_html_inner
+
+    def _repr_html_inner(self):
+        return _comparison_html(self)
+
+    def _repr_mimebundle_(self, **kwargs):
+        """Mime bundle for Jupyter: the text repr, and HTML unless display is "text"."""
+        output = {"text/plain": repr(self)}
+        if sklearn.get_config()["display"] == "diagram":
+            output["text/html"] = _comparison_html(self)
+        return output
+
+
+_HTML_STYLE = """<style>
+.skal-comparison table {border-collapse: collapse; margin: 0.4em 0;}
+.skal-comparison th, .skal-comparison td {padding: 0.2em 0.6em; text-align: right;
+  border-bottom: 1px solid #ddd;}
+.skal-comparison th:first-child, .skal-comparison td:first-child {text-align: left;}
+.skal-comparison .skal-settings {color: #555; margin: 0.2em 0;}
+</style>"""
+
+
+def _html_cell(value):
+    if isinstance(value, float):
+        return "nan" if np.isnan(value) else f"{value:.3f}"
+    return html.escape(str(value))
+
+
+def _comparison_html(comparison):
+    """A :class:`StrategyComparison` as HTML: its settings and its summary table."""
+    rows = comparison.summary(as_frame=False)
+    n = comparison.n_labeled
+    labels = f"{n[0]} to {n[-1]} labels" if n.size > 1 else f"{n[0]} labels"
+    settings = (
+        f"baseline <code>{html.escape(comparison.baseline)}</code>, scoring "
+        f"<code>{html.escape(comparison.scoring)}</code>, {len(comparison.trials)} trials, "
+        f"{n.size} rounds ({labels}), alpha={comparison.alpha:g}, "
+        f"{len(comparison.errors)} failed trials"
+    )
+    columns = list(rows[0])
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{_html_cell(row[c])}</td>" for c in columns) + "</tr>"
+        for row in rows
+    )
+    return (
+        f'<div class="skal-comparison">{_HTML_STYLE}'
+        f"<strong>StrategyComparison</strong>"
+        f'<p class="skal-settings">{settings}</p>'
+        f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
+    )
 
 
 def compare_strategies(
@@ -650,16 +843,21 @@ def compare_strategies(
     alpha : float, default=0.05
         Significance level of the penalty matrix's paired t-tests.
     verbose : int, default=0
-        If positive, show a progress bar over the runs (tqdm).
-    error_score : "raise" or float, default=np.nan
-        A run that raises is reported with a warning and its rounds are NaN;
-        with "raise" the error propagates.
+        If positive, show a progress bar over the runs (tqdm): a widget in a
+        Jupyter kernel with ipywidgets installed, plain text anywhere else.
+    error_score : "raise" or numeric, default=np.nan
+        Score given to every round of a run that raises (its times are NaN),
+        as scikit-learn's ``cross_validate`` does for a failed fit: the failed
+        runs are reported in one ``FitFailedWarning`` that groups them by
+        error, and if every run of every strategy fails a ``ValueError`` is
+        raised. With "raise", the first error propagates.
 
     Returns
     -------
     comparison : StrategyComparison
         Curves, labeling efficiency, area under the curve, penalty matrix and
-        times; ``summary()`` gives one row per strategy.
+        times; ``summary()`` gives one row per strategy (a pandas DataFrame
+        when pandas is installed).
 
     See Also
     --------
@@ -687,9 +885,10 @@ def compare_strategies(
     ...                                 cv=3, random_state=0)
     >>> comparison.names
     ['RandomSampling', 'EntropySampling', 'MarginSampling']
-    >>> [row["strategy"] for row in comparison.summary()]
+    >>> comparison.summary()["strategy"].tolist()
     ['RandomSampling', 'EntropySampling', 'MarginSampling']
     """
+    _check_error_score(error_score)
     named = _named_strategies(strategies)
     baseline = next((n for n, s in named.items() if isinstance(s, RandomSampling)), None)
     if baseline is None:
@@ -710,7 +909,7 @@ def compare_strategies(
     per_strategy = {}
     for s, name in enumerate(named):
         chunk = results[s * n_trials : (s + 1) * n_trials]
-        arrays = _stack(chunk, n_labeled)
+        arrays = _stack(chunk, n_labeled, error_score)
         arrays["errors"] = [{k: r[k] for k in ("trial", "fold", "repeat", "seed", "error")}
                             for r in chunk if r["error"] is not None]
         per_strategy[name] = arrays

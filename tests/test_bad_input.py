@@ -715,7 +715,7 @@ def test_learner_update_needs_warm_start_or_partial_fit(data):
         ({"budget": 0.0}, "budget"),
         ({"budget": 2.5}, "budget"),
         ({"scoring": "not_a_scorer"}, "scoring"),
-        ({"strategy": "entropy"}, "strategy"),
+        ({"strategy": 3}, "strategy"),  # a name ("entropy") is valid (issue 23)
         ({"random_state": "seed"}, "random_state"),
     ],
 )

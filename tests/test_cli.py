@@ -264,3 +264,32 @@ def test_the_cli_name_table_is_the_registry():
         check_name(name)
     with pytest.raises(ValueError, match="Unknown strategy 'badg'. Valid names: "):
         check_name("random>badg@50")
+
+
+def test_compare_every_trial_failed_is_status_1(tmp_path, capsys, monkeypatch):
+    """The work failed, not the input: one error line, exit status 1."""
+    from skal import model_selection
+    from skal.exceptions import TrialsFailedError
+
+    def fail(*args, **kwargs):
+        raise TrialsFailedError("\nAll the 3 trials failed.\nBelow are more details")
+
+    monkeypatch.setattr(model_selection, "compare_strategies", fail)
+    status = main(["compare", "--model", "logreg", "--output", str(tmp_path / "out")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert status == 1 and err == ["error: All the 3 trials failed. Below are more details"]
+
+
+def test_compare_a_strategy_whose_every_trial_fails(tmp_path, capsys):
+    """BALD cannot run on a LogisticRegression: its rows are NaN, random is compared."""
+    import csv
+
+    status = main(["compare", "--strategies", "bald", "--model", "logreg", "--trials", "1",
+                   "--budget", "40", "--output", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert status == 0
+    assert "failed: BALD trial 0" in out and "needs a torch module with dropout" in out
+    with open(tmp_path / "summary.csv") as f:
+        rows = {r["strategy"]: r for r in csv.DictReader(f)}
+    assert rows["RandomSampling"]["labeling_efficiency"] == "1.0"
+    assert rows["BALD"]["labeling_efficiency"] == "nan"

@@ -280,7 +280,7 @@ def test_gallery_compare_strategies(gallery, capsys):
     assert "6 trials" in out and n_figures == 2
     assert namespace["penalty"].shape == (5, 5)
     # the metrics recomputed from the scores agree with the comparison's own summary
-    for row in comparison.summary():
+    for row in comparison.summary(as_frame=False):
         assert namespace["rows"][row["strategy"]]["labeling efficiency"] == pytest.approx(
             row["labeling_efficiency"])
 

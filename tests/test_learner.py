@@ -121,7 +121,8 @@ def test_history_follows_initial_size_plus_batches_capped_by_budget(data):
     assert learner.n_rounds_ == 5
     assert len(learner.labeled_indices_) == 40
     assert np.sum(learner.label_round_ == -1) == 90 - 40
-    assert sorted(learner.history_) == ["fit_time", "n_labeled", "query_time", "round", "score"]
+    # no validation set: no score column (issue 23)
+    assert sorted(learner.history_) == ["fit_time", "n_labeled", "query_time", "round"]
     check_bookkeeping(learner, 90)
 
 
@@ -165,7 +166,7 @@ def test_times_are_recorded(data):
     assert np.all(history["fit_time"] >= 0)
     assert np.isnan(history["query_time"][0])
     assert np.all(history["query_time"][1:] >= 0)
-    assert np.all(np.isnan(history["score"]))  # no validation set
+    assert "score" not in history  # no validation set: no score column (issue 23)
 
 
 def test_verbose_prints_one_line_per_round(data, capsys):

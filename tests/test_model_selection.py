@@ -1,12 +1,16 @@
 """Learning curves across trials, strategy comparison, parallel backends, bad input."""
 
 
+import sys
+import types
 import warnings
 
 import numpy as np
 import pytest
+import sklearn
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.datasets import load_digits, load_iris
+from sklearn.exceptions import FitFailedWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.svm import LinearSVC
 
@@ -83,9 +87,11 @@ def test_compare_uses_identical_trials_and_adds_random(iris):
     np.testing.assert_array_equal(r0, np.repeat(r0[:1], 3, axis=0))
     names, P = penalty_matrix(comparison.scores)
     np.testing.assert_array_equal(P, comparison.penalty)
-    rows = comparison.summary()
-    assert [r["strategy"] for r in rows] == comparison.names
-    assert rows[0]["labeling_efficiency"] == pytest.approx(1.0)
+    pd = pytest.importorskip("pandas")  # a test dependency: summary() is a DataFrame
+    summary = comparison.summary()
+    assert summary["strategy"].tolist() == comparison.names
+    assert summary.loc[0, "labeling_efficiency"] == pytest.approx(1.0)
+    pd.testing.assert_frame_equal(summary, pd.DataFrame(comparison.summary(as_frame=False)))
     records = comparison.to_records()
     assert len(records) == 3 * 6 * 5
     frame = comparison.to_frame()
@@ -147,13 +153,86 @@ def test_a_crashed_trial_is_reported_and_others_kept(iris):
     bad_seed = ok["trials"][1]["seed"]
     learner = ActiveLearner(_Flaky(fail_seed=bad_seed), EntropySampling(),
                             initial_size=6, batch_size=6, budget=30)
-    with pytest.warns(RuntimeWarning, match=rf"Trial 1 .*seed {bad_seed}\) failed: RuntimeError: boom"):
+    with pytest.warns(FitFailedWarning) as record:
         curves = active_learning_curve(learner, X, y, cv=3, random_state=0)
+    assert len(record) == 1 and issubclass(record[0].category, RuntimeWarning)
+    message = str(record[0].message)
+    assert "1 trial failed out of a total of 3." in message
+    assert "set to nan" in message and "error_score='raise'" in message
+    assert f"1 trial failed with the following error:\nRuntimeError: boom" in message
+    assert f"trial 1 (fold 1, repeat 0, seed {bad_seed})" in message
+    assert record[0].filename == __file__  # points at the caller's line
     assert curves["trials"][1]["error"] == "RuntimeError: boom"
     assert np.all(np.isnan(curves["test_scores"][1]))
     assert np.all(np.isfinite(curves["test_scores"][[0, 2]]))
     with pytest.raises(RuntimeError, match="boom"):
         active_learning_curve(learner, X, y, cv=3, random_state=0, error_score="raise")
+
+
+def test_error_score_fills_the_failed_trials(iris):
+    """As cross_validate: a numeric error_score is the failed trials' score."""
+    X, y = iris
+    bad_seed = active_learning_curve(_learner(), X, y, cv=3, random_state=0)["trials"][1]["seed"]
+    learner = ActiveLearner(_Flaky(fail_seed=bad_seed), EntropySampling(),
+                            initial_size=6, batch_size=6, budget=30)
+    with pytest.warns(FitFailedWarning, match="set to 0.0"):
+        curves = active_learning_curve(learner, X, y, cv=3, random_state=0, error_score=0.0)
+    np.testing.assert_array_equal(curves["test_scores"][1], 0.0)
+    assert np.all(np.isnan(curves["fit_times"][1]))  # no round ran: no time
+    assert np.all(curves["test_scores"][[0, 2]] > 0.3)
+    with pytest.warns(FitFailedWarning):
+        comparison = compare_strategies(learner, ["entropy"], X, y, cv=3, random_state=0,
+                                        error_score=0.0)
+    for name in comparison.names:
+        np.testing.assert_array_equal(comparison.scores[name][1], 0.0)
+    rows = comparison.summary(as_frame=False)
+    assert all(row["n_failed_trials"] == 1 for row in rows)
+    expected = np.mean(comparison.scores["EntropySampling"][:, -1])  # the 0 counts
+    assert rows[1]["final_score_mean"] == pytest.approx(expected)
+    with pytest.raises(ValueError, match="error_score must be 'raise' or a number"):
+        active_learning_curve(learner, X, y, cv=3, error_score="nan")
+
+
+def test_failures_are_grouped_in_one_warning(iris):
+    """Every failed run of every strategy is in one warning, grouped by error."""
+    X, y = iris
+    bad_seed = active_learning_curve(_learner(), X, y, cv=3, random_state=0)["trials"][2]["seed"]
+    learner = ActiveLearner(_Flaky(fail_seed=bad_seed), initial_size=6, batch_size=6,
+                            budget=30)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        comparison = compare_strategies(learner, ["entropy", "margin"], X, y, cv=3,
+                                        random_state=0)
+    failures = [w for w in record if issubclass(w.category, FitFailedWarning)]
+    assert len(failures) == 1
+    message = str(failures[0].message)
+    assert "3 trials failed out of a total of 9." in message
+    assert "3 trials failed with the following error:\nRuntimeError: boom" in message
+    for name in comparison.names:
+        assert f"trial 2 (strategy {name}, fold 2, repeat 0, seed {bad_seed})" in message
+    assert len(comparison.errors) == 3
+
+
+def test_every_trial_failing_raises(iris):
+    """As cross_validate's "All the N fits failed": a ValueError, errors grouped."""
+    X, y = iris
+
+    class Broken(_Flaky):
+        def fit(self, X, y):
+            raise ValueError(f"bad fit ({len(y)} labels)")
+
+    learner = ActiveLearner(Broken(), EntropySampling(), initial_size=6, batch_size=6,
+                            budget=30)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no warning before the error
+        with pytest.raises(ValueError, match=r"All the 3 trials failed") as info:
+            active_learning_curve(learner, X, y, cv=3, random_state=0, error_score=0.0)
+        with pytest.raises(ValueError, match=r"All the 6 trials failed") as both:
+            compare_strategies(learner, ["entropy"], X, y, cv=3, random_state=0)
+    assert "3 trials failed with the following error:\nValueError: bad fit (6 labels)" in (
+        str(info.value))
+    assert "6 trials failed with the following error" in str(both.value)
+    assert "error_score='raise'" in str(both.value)
 
 
 def test_bad_input_fails_before_any_trial(iris):
@@ -196,7 +275,7 @@ def test_redundant_pool_diversity_does_not_lose_to_entropy():
     i = {n: k for k, n in enumerate(comparison.names)}
     P = comparison.penalty
     for diverse in ("BADGE", "CoreSet"):
-        assert P[i["EntropySampling"], i[diverse]] == 0.0, comparison.summary()
+        assert P[i["EntropySampling"], i[diverse]] == 0.0, comparison.summary().to_string()
     # and the redundancy does hurt entropy: it is beaten in some rounds
     assert P[i["BADGE"], i["EntropySampling"]] > 0
 
@@ -226,7 +305,7 @@ def test_summary_column_says_what_it_counts():
     comparison = StrategyComparison(names, "RandomSampling", "accuracy",
                                     np.array([6, 12, 18, 24, 30]), results,
                                     [{"trial": t} for t in range(6)], alpha=0.05)
-    rows = comparison.summary()
+    rows = comparison.summary(as_frame=False)
     assert "wins" not in rows[0]
     for i, row in enumerate(rows):
         beaten = row["strategies_beaten_per_round"]
@@ -282,3 +361,97 @@ def test_a_plain_skorch_net_starts_every_strategy_from_the_same_net():
     again = run()
     for name in comparison.names:
         np.testing.assert_array_equal(comparison.scores[name], again.scores[name])
+
+
+def _comparison(n_trials=2):
+    scores = np.tile([0.5, 0.6, 0.7], (n_trials, 1))
+    return StrategyComparison(
+        ["RandomSampling", "EntropySampling"], "RandomSampling", "accuracy",
+        np.array([10, 20, 30]),
+        {"RandomSampling": _result(scores), "EntropySampling": _result(scores + [0, 0.1, 0.1])},
+        [{"trial": t} for t in range(n_trials)], alpha=0.05,
+    )
+
+
+def test_summary_is_a_data_frame_with_pandas_and_a_list_without(monkeypatch):
+    pd = pytest.importorskip("pandas")
+    comparison = _comparison()
+    frame = comparison.summary()
+    assert isinstance(frame, pd.DataFrame)
+    assert frame.columns[0] == "strategy" and frame["strategy"].tolist() == comparison.names
+    assert frame["final_score_mean"].tolist() == pytest.approx([0.7, 0.8])
+    assert "<table" in frame._repr_html_()
+    rows = comparison.summary(as_frame=False)
+    assert isinstance(rows, list)
+    pd.testing.assert_frame_equal(frame, pd.DataFrame(rows))
+    assert isinstance(comparison.summary(as_frame=True), pd.DataFrame)
+    with pytest.raises(ValueError, match="as_frame must be True, False or 'auto'"):
+        comparison.summary(as_frame="yes")
+    monkeypatch.setitem(sys.modules, "pandas", None)  # as if pandas were not installed
+    assert comparison.summary() == rows
+    with pytest.raises(ImportError):
+        comparison.summary(as_frame=True)
+
+
+def test_html_repr_follows_scikit_learn_display_config():
+    comparison = _comparison()
+    text = "StrategyComparison(names=['RandomSampling', 'EntropySampling'], n_trials=2, n_rounds=3)"
+    assert repr(comparison) == text
+    bundle = comparison._repr_mimebundle_()
+    assert bundle["text/plain"] == text
+    page = bundle["text/html"]
+    assert page == comparison._repr_html_()
+    assert "<table" in page and "<th>final_score_mean</th>" in page
+    assert "<td>EntropySampling</td><td>0.800</td>" in page
+    assert "baseline <code>RandomSampling</code>" in page and "2 trials" in page
+    assert "0 failed trials" in page
+    with sklearn.config_context(display="text"):
+        assert comparison._repr_mimebundle_() == {"text/plain": text}
+        assert not hasattr(comparison, "_repr_html_")
+
+
+def test_html_repr_escapes_names():
+    scores = np.tile([0.5, 0.6, 0.7], (2, 1))
+    comparison = StrategyComparison(
+        ["RandomSampling", "<b>"], "RandomSampling", "accuracy", np.array([10, 20, 30]),
+        {"RandomSampling": _result(scores), "<b>": _result(scores)},
+        [{"trial": 0}, {"trial": 1}], alpha=0.05,
+    )
+    assert "<td>&lt;b&gt;</td>" in comparison._repr_html_()
+
+
+class _FakeShell:
+    kernel = object()  # what a Jupyter kernel's shell has, and a terminal's lacks
+
+
+def test_progress_bar_is_text_unless_a_kernel_has_widgets(monkeypatch):
+    from tqdm import tqdm as text_tqdm
+
+    from skal.model_selection import _progress_bar, _widgets_available
+
+    fake_ipython = types.SimpleNamespace(get_ipython=lambda: _FakeShell())
+    monkeypatch.setitem(sys.modules, "IPython", fake_ipython)
+    monkeypatch.setitem(sys.modules, "ipywidgets", None)  # not installed
+    assert not _widgets_available()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "IProgress not found" TqdmWarning
+        bar = _progress_bar(range(3), total=3, disable=True)
+    assert type(bar) is text_tqdm
+    list(bar)
+    monkeypatch.delitem(sys.modules, "ipywidgets")
+    monkeypatch.setattr("importlib.util.find_spec",
+                        lambda name, *a: object() if name == "ipywidgets" else None)
+    assert _widgets_available()  # a kernel with ipywidgets: tqdm.auto's widget
+    fake_ipython.get_ipython = lambda: types.SimpleNamespace()  # a terminal IPython
+    assert not _widgets_available()
+    monkeypatch.delitem(sys.modules, "IPython")  # plain Python
+    assert not _widgets_available()
+
+
+def test_verbose_shows_a_text_bar_without_warnings(iris, capsys):
+    X, y = iris
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        active_learning_curve(_learner(), X, y, cv=3, random_state=0, verbose=1)
+    err = capsys.readouterr().err
+    assert "trials: 100%" in err and "3/3" in err

@@ -131,6 +131,25 @@ GRID_DATASET = (TypeError, r"list of \(x, y\) pairs.*skorch\.helper\.SliceDatase
 # scikit-learn counts a dict's keys before skal sees it; docs/pools.md gives the fix
 # (skorch.helper.SliceDict), tested below
 GRID_DICT = (ValueError, r"inconsistent numbers of samples: \[1, \d+\]")
+# some scikit-learn and torch pairs (the floors: scikit-learn 1.6, torch 2.7) cannot
+# cross-validate on a tensor at all: scikit-learn's _fit_and_score fails moving its indices
+# to the tensor's device, before any estimator sees the data
+GRID_TENSOR_UPSTREAM = (ValueError, r"Unsupported device for NumPy")
+
+
+def _sklearn_cross_validates_tensors():
+    """Whether scikit-learn's cross-validation indexes a torch tensor here (probe)."""
+    from sklearn.dummy import DummyClassifier
+    from sklearn.model_selection import cross_val_score
+
+    try:
+        cross_val_score(DummyClassifier(), torch.zeros(4, 1), np.array([0, 1, 0, 1]), cv=2,
+                        error_score="raise")
+    except ValueError as exc:
+        if "Unsupported device" in str(exc):
+            return False
+        raise
+    return True
 
 
 def strategy_refusal(strategy, kind, estimator):
@@ -161,6 +180,8 @@ def learner_refusal(entry, kind, estimator):
         return GRID_DATASET
     if entry == "GridSearchCV" and kind == "dict":
         return GRID_DICT
+    if entry == "GridSearchCV" and kind == "tensor" and not _sklearn_cross_validates_tensors():
+        return GRID_TENSOR_UPSTREAM
     if estimator == "pipeline" and kind in ("TensorDataset", "dict"):
         return SKLEARN_DATASET
     if estimator == "skorch" and kind == "frame":

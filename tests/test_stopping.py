@@ -324,7 +324,7 @@ def test_compare_strategies_reports_the_stop(digits_split):
                                     y_test=y_test, n_repeats=2, random_state=0)
     # every trial runs to the budget: the curves are complete
     assert comparison.n_labeled[-1] == 200
-    rows = {row["strategy"]: row for row in comparison.summary()}
+    rows = {row["strategy"]: row for row in comparison.summary(as_frame=False)}
     for name, row in rows.items():
         rounds = comparison.stop_rounds[name].astype(int)
         scores = comparison.scores[name]
@@ -352,7 +352,7 @@ def test_compare_strategies_without_stopping_has_no_stop_columns(digits_split):
     comparison = compare_strategies(learner, ["entropy"], X, y, X_test=X_test,
                                     y_test=y_test, random_state=0)
     assert comparison.stop_rounds is None
-    assert "labels_at_stop" not in comparison.summary()[0]
+    assert "labels_at_stop" not in comparison.summary(as_frame=False)[0]
 
 
 def test_active_learning_curve_records_the_stop(digits_split):

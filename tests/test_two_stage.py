@@ -521,9 +521,8 @@ def test_batch_larger_than_n_candidates(Meta, blobs):
     SubsetSampling(EntropySampling(LogisticRegression()), n_candidates=0),
     ProxyPrefilter(EntropySampling(LogisticRegression()), n_candidates=2.5),
     PartitionedStrategy(EntropySampling(LogisticRegression()), n_partitions=0),
-    SubsetSampling("badge"),
     PartitionedStrategy(LogisticRegression()),
-], ids=["proxy", "n_candidates", "float-n_candidates", "n_partitions", "str", "not-strategy"])
+], ids=["proxy", "n_candidates", "float-n_candidates", "n_partitions", "not-strategy"])
 def test_invalid_params(meta, blobs):
     X, y, X_pool = blobs
     with pytest.raises(InvalidParameterError):

@@ -161,22 +161,22 @@ def run(args):
     split = dict(cv=args.cv) if args.cv else dict(X_test=X_test, y_test=y_test)
     if args.cv:
         X, y = np.concatenate([X, X_test]), np.concatenate([y, y_test])
-    try:
-        with from_library():
+    from ..exceptions import TrialsFailedError
+
+    with from_library():
+        try:
             comparison = compare_strategies(
                 learner, strategies, X, y, n_repeats=args.trials, n_jobs=args.n_jobs,
                 random_state=args.seed, verbose=args.verbose, scoring="accuracy", **split,
             )
-    except RuntimeError as exc:  # every trial failed: the work failed, not the input
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        except TrialsFailedError as exc:  # the work failed, not the input: status 1
+            print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
+            return 1
 
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
     records = comparison.to_records()
-    rows = comparison.summary()
-    if not isinstance(rows, list):  # a DataFrame, where summary() returns one
-        rows = rows.to_dict("records")
+    rows = comparison.summary(as_frame=False)
     for stem, table in (("rounds", records), ("summary", rows)):
         with open(out / f"{stem}.csv", "w", newline="") as f:
             writer = csv.DictWriter(f, fieldnames=list(table[0]))

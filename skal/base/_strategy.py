@@ -53,6 +53,34 @@ _SHARED_PARAMS_DOC = """estimator : estimator object, default=None
         not a copy). If False, ``fit(X, y)`` fits a clone of ``estimator``."""
 
 
+# The registry of names lives with the strategies (skal.strategies._names), a layer
+# above this one: it registers its resolver here when the strategies are imported.
+_NAME_RESOLVERS = []
+
+
+def _register_name_resolver(resolve):
+    """Called once by :mod:`skal.strategies`: how a registry name becomes a strategy."""
+    _NAME_RESOLVERS[:] = [resolve]
+
+
+def _as_strategy(strategy):
+    """``strategy`` itself, or a new instance of the one its registry name names.
+
+    Every parameter that takes a strategy takes its name too (``"entropy"``,
+    ``"BADGE"``, ``"random>badge@50"``); it is stored as given, and resolved
+    here, where it is used, through :func:`skal.strategies.resolve_strategy`
+    (whose error lists the valid names).
+    """
+    if isinstance(strategy, str):
+        if not _NAME_RESOLVERS:
+            raise ValueError(
+                f"The strategy name {strategy!r} cannot be resolved before the strategies "
+                "are imported: import skal.strategies (or pass a strategy instance)."
+            )
+        return _NAME_RESOLVERS[0](strategy)
+    return strategy
+
+
 def _check_prefit(estimator, strategy_name):
     try:
         check_is_fitted(estimator)
@@ -228,7 +256,29 @@ class BaseStrategy(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
             estimator = self._require_estimator()
             _check_prefit(estimator, type(self).__name__)
             return estimator
-        check_is_fitted(self)  # raises NotFittedError with sklearn's message
+        try:
+            check_is_fitted(self)
+        except NotFittedError as exc:
+            raise NotFittedError(self._not_fitted_message()) from exc
+
+    def _not_fitted_message(self):
+        """Why the strategy cannot be used yet, and the two ways to fix it."""
+        name = type(self).__name__
+        message = f"This {name} instance is not fitted yet. "
+        estimator = self._owner()[0]
+        try:
+            check_is_fitted(_unwrap(estimator))
+        except Exception:  # None, not fitted, or not an estimator: no hint to give
+            return message + (
+                "Call 'fit' with the labeled set first, fit(X_labeled, y_labeled), or "
+                "pass prefit=True with an estimator that is already fitted."
+            )
+        return message + (
+            f"Its estimator {type(estimator).__name__} is already fitted: pass "
+            f"prefit=True to use it as it is, e.g. {name}(estimator, prefit=True); or "
+            "call 'fit' with the labeled set first, fit(X_labeled, y_labeled), which "
+            "fits a clone of it."
+        )
 
     # What a strategy reads of the pool itself: None if it reads the pool only
     # through its estimator (probabilities, embeddings), so that any pool the
@@ -577,10 +627,13 @@ class BaseEmbeddingStrategy(BaseStrategy):
         return penultimate_embedding(estimator, X, layer=self.layer)
 
 
-_META_STRATEGY_DOC = """strategy : strategy object
+_META_STRATEGY_DOC = """strategy : strategy object or str
         The inner strategy, e.g. ``BADGE(random_state=0)``: any object with
         ``fit``, ``query``, ``rank`` and ``lazy_rank`` and the ``estimator``
-        and ``prefit`` parameters (every skal strategy). It is never modified:
+        and ``prefit`` parameters (every skal strategy), or its name in the
+        registry (``"badge"``, ``"entropy"``, a class name; see
+        :func:`~skal.model_selection.resolve_strategy`), kept as given and turned
+        into a strategy with default parameters where used. It is never modified:
         each use works on a clone, given the meta-strategy's fitted estimator
         with ``prefit=True`` (as :class:`~skal.ActiveLearner` does) and the
         labeled set passed to ``fit`` (so that ``CoreSet`` inside still
@@ -670,7 +723,7 @@ class BaseMetaStrategy(BaseStrategy):
 
     _parameter_constraints = {
         **BaseStrategy._parameter_constraints,
-        "strategy": [HasMethods(["fit", "query", "rank", "lazy_rank"])],
+        "strategy": [HasMethods(["fit", "query", "rank", "lazy_rank"]), str],
         "random_state": ["random_state"],
     }
 
@@ -681,9 +734,13 @@ class BaseMetaStrategy(BaseStrategy):
 
     # -- what the inner strategy brings ------------------------------------------
 
+    def _inner_strategy(self):
+        """``strategy``, or a new instance of the strategy its name names."""
+        return _as_strategy(self.strategy)
+
     def _inner_params(self):
         try:
-            return self.strategy.get_params(deep=False)
+            return self._inner_strategy().get_params(deep=False)
         except Exception:  # not validated yet; fit/_validate_params says what is wrong
             return {}
 
@@ -696,11 +753,11 @@ class BaseMetaStrategy(BaseStrategy):
 
     @property
     def _needs_estimator(self):
-        return bool(getattr(self.strategy, "_needs_estimator", True))
+        return bool(getattr(self._inner_strategy(), "_needs_estimator", True))
 
     @property
     def _accept_sparse(self):
-        return bool(getattr(self.strategy, "_accept_sparse", False))
+        return bool(getattr(self._inner_strategy(), "_accept_sparse", False))
 
     def _require_estimator(self):
         estimator, _ = self._owner()
@@ -716,7 +773,7 @@ class BaseMetaStrategy(BaseStrategy):
         return estimator
 
     def _check_estimator(self, estimator):
-        check = getattr(self.strategy, "_check_estimator", None)
+        check = getattr(self._inner_strategy(), "_check_estimator", None)
         if check is not None:
             check(estimator)  # e.g. BADGE inside needs an embedding
 
@@ -727,7 +784,7 @@ class BaseMetaStrategy(BaseStrategy):
     # -- the inner strategy ---------------------------------------------------------
 
     def _new_inner(self, estimator):
-        return clone(self.strategy).set_params(estimator=estimator, prefit=True)
+        return clone(self._inner_strategy()).set_params(estimator=estimator, prefit=True)
 
     def _inner(self, estimator, seed):
         """The inner strategy for one use: fitted on the labeled set, seeded."""
@@ -745,7 +802,7 @@ class BaseMetaStrategy(BaseStrategy):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         try:
-            tags.non_deterministic = get_tags(self.strategy).non_deterministic
+            tags.non_deterministic = get_tags(self._inner_strategy()).non_deterministic
         except Exception:  # not a valid strategy; fit says so
             pass
         return tags

@@ -151,3 +151,12 @@ def _named_strategies(strategies):
     if not named:
         raise ValueError("strategies is empty; pass at least one strategy to compare.")
     return named
+
+
+def _register():
+    from ..base._strategy import _register_name_resolver
+
+    _register_name_resolver(resolve_strategy)
+
+
+_register()

@@ -127,7 +127,8 @@ class StochasticBatch(BaseMetaStrategy):
     diversity of batch-aware methods such as BADGE. The wrapped strategy
     must rank by a score per sample (a :class:`~skal.base.BaseScoreStrategy`:
     :class:`~skal.EntropySampling`, :class:`~skal.MarginSampling`,
-    :class:`~skal.LeastConfidence`, :class:`~skal.RandomSampling`...).
+    :class:`~skal.LeastConfidence`, :class:`~skal.RandomSampling`...), given
+    as an object or by its registry name: ``StochasticBatch("entropy")``.
 
     Parameters
     ----------
@@ -235,13 +236,14 @@ class StochasticBatch(BaseMetaStrategy):
 
     def _validate_params(self):
         super()._validate_params()
-        if not isinstance(self.strategy, BaseScoreStrategy):
+        strategy = self._inner_strategy()  # a name: resolve_strategy's error if unknown
+        if not isinstance(strategy, BaseScoreStrategy):
             from . import all_strategies
 
             scored = [n for n, c in all_strategies() if issubclass(c, BaseScoreStrategy)]
             raise ValueError(
                 f"StochasticBatch samples in proportion to a score per sample, but "
-                f"{type(self.strategy).__name__} does not rank by one (it is not a "
+                f"{type(strategy).__name__} does not rank by one (it is not a "
                 f"skal.base.BaseScoreStrategy). Wrap a score-based strategy: "
                 f"{', '.join(scored)}."
             )
@@ -249,7 +251,7 @@ class StochasticBatch(BaseMetaStrategy):
     @property
     def _needs_pool_values(self):
         # the inner strategy scores the pool as validated here
-        return getattr(self.strategy, "_needs_pool_values", None)
+        return getattr(self._inner_strategy(), "_needs_pool_values", None)
 
     # -- the draw ------------------------------------------------------------------
 

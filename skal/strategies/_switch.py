@@ -7,12 +7,13 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_random_state, get_tags
 
 from ..base import BaseStrategy
+from ..base._strategy import _as_strategy
 from ..utils._random import draw_seed, seed_if_unset
 from ..utils._sklearn_compat import HasMethods, Interval, _fit_context, _num_samples
 
 __all__ = ["SwitchingStrategy"]
 
-_STRATEGY = [HasMethods(["fit", "query", "rank", "lazy_rank"])]
+_STRATEGY = [HasMethods(["fit", "query", "rank", "lazy_rank"]), str]
 
 
 class SwitchingStrategy(BaseStrategy):
@@ -24,15 +25,19 @@ class SwitchingStrategy(BaseStrategy):
     asking; with more labels, uncertainty (margin) or BADGE wins [1]_. The
     TCM pattern of [2]_ runs TypiClust for the first labels, then margin
     sampling: ``SwitchingStrategy(TypiClust(), MarginSampling(),
+    switch_at=100)``, or by name, ``SwitchingStrategy("typiclust", "margin",
     switch_at=100)``.
 
     Parameters
     ----------
-    first : strategy object
-        The strategy while fewer than ``switch_at`` samples are labeled.
+    first : strategy object or str
+        The strategy while fewer than ``switch_at`` samples are labeled, or
+        its registry name (``"random"``, ``"typiclust"``, a class name; see
+        :func:`~skal.model_selection.resolve_strategy`), kept as given and turned
+        into a strategy with default parameters in ``fit``.
 
-    then : strategy object
-        The strategy from ``switch_at`` labeled samples on.
+    then : strategy object or str
+        The strategy from ``switch_at`` labeled samples on, or its name.
 
     switch_at : int, default=100
         The labeled-set size at which ``then`` takes over. ``0`` always uses
@@ -151,7 +156,10 @@ class SwitchingStrategy(BaseStrategy):
 
     def _chosen(self, n_labeled):
         """(strategy, index) used with ``n_labeled`` labels: first (0) or then (1)."""
-        return (self.first, 0) if n_labeled < self.switch_at else (self.then, 1)
+        strategy, which = (
+            (self.first, 0) if n_labeled < self.switch_at else (self.then, 1)
+        )
+        return _as_strategy(strategy), which
 
     def _in_use(self):
         """The strategy in use; before fit, the one ``fit(X)`` without labels would use."""
@@ -243,7 +251,7 @@ class SwitchingStrategy(BaseStrategy):
         tags = super().__sklearn_tags__()
         try:
             tags.non_deterministic = any(
-                get_tags(s).non_deterministic for s in (self.first, self.then)
+                get_tags(_as_strategy(s)).non_deterministic for s in (self.first, self.then)
             )
         except Exception:  # not valid strategies; fit says so
             pass
