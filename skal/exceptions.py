@@ -12,6 +12,7 @@ __all__ = [
     "SkalWarning",
     "UpdateResetWarning",
     "DeviceWarning",
+    "CommitteeWarning",
     "MissingLabelWarning",
     "TrainSplitWarning",
     "UnlabeledScoreWarning",
@@ -56,6 +57,16 @@ class UpdateResetWarning(SkalWarning):
 
 class DeviceWarning(SkalWarning):
     """A requested device is not available; skal runs on the CPU instead."""
+
+
+class CommitteeWarning(SkalWarning):
+    """A committee has a single member, so its members cannot disagree.
+
+    Issued by :class:`~skal.QueryByCommittee` when it is given one fitted
+    classifier (``prefit=True``, neither an ensemble nor a list) and was never
+    fitted on a labeled set to bag clones of it: the vote entropy and the KL
+    disagreement are then 0 for every sample.
+    """
 
 
 class MissingLabelWarning(SkalWarning):

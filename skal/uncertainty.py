@@ -5,14 +5,25 @@ returns one score per sample, **higher meaning more uncertain**, so that any
 of them can rank a pool directly. :class:`~skal.LeastConfidence`,
 :class:`~skal.MarginSampling`, :class:`~skal.EntropySampling`,
 :class:`~skal.BALD`, :class:`~skal.FASS`, :class:`~skal.ProxyPrefilter` and
-the stopping criteria all compute their scores with these functions.
+the stopping criteria all compute their scores with these functions; the
+disagreement of a committee's members (:class:`~skal.QueryByCommittee`) is
+scored by :func:`vote_entropy_score`, :func:`consensus_entropy_score` and
+:func:`kl_to_consensus_score`.
 """
 
 import numpy as np
 
 from .exceptions import EmbeddingError
 
-__all__ = ["bald_score", "entropy_score", "least_confidence_score", "margin_score"]
+__all__ = [
+    "bald_score",
+    "consensus_entropy_score",
+    "entropy_score",
+    "kl_to_consensus_score",
+    "least_confidence_score",
+    "margin_score",
+    "vote_entropy_score",
+]
 
 
 def _proba(proba, ndim=2, what="proba", shape="(n_samples, n_classes)"):
@@ -173,6 +184,154 @@ def bald_score(mc_proba):
             f"of shape {tuple(probs.shape)}."
         )
     return _mutual_information(probs).cpu().numpy()
+
+
+def vote_entropy_score(votes):
+    """Vote entropy of a committee: the entropy of its members' hard votes.
+
+    ``−Σ_c (V(c) / M) log (V(c) / M)``, where ``V(c)`` is the number of the
+    ``M`` members that vote for class ``c`` (Dagan and Engelson, 1995; the
+    form of Settles' survey, 2009). Natural logarithm; a class nobody votes
+    for adds nothing.
+
+    Parameters
+    ----------
+    votes : array-like of shape (n_samples, n_members)
+        Each member's predicted class for each sample (class labels or their
+        indices: only which votes are equal matters).
+
+    Returns
+    -------
+    scores : ndarray of shape (n_samples,)
+        Higher means more disagreement: 0 when every member votes alike, at
+        most ``log min(n_members, n_classes)``.
+
+    See Also
+    --------
+    skal.QueryByCommittee : The strategy that ranks a pool by this score.
+    consensus_entropy_score : The same on the members' soft probabilities.
+
+    References
+    ----------
+    .. [1] I. Dagan and S. P. Engelson, "Committee-Based Sampling for Training
+       Probabilistic Classifiers", ICML 1995.
+    .. [2] B. Settles, "Active Learning Literature Survey", Computer Sciences
+       Technical Report 1648, University of Wisconsin-Madison, 2009.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skal.uncertainty import vote_entropy_score
+    >>> np.round(vote_entropy_score([[0, 0, 0, 0], [0, 0, 1, 1], [0, 1, 2, 2]]), 4)
+    array([0.    , 0.6931, 1.0397])
+    """
+    votes = _proba(votes, 2, "votes", "(n_samples, n_members)")
+    n_samples, n_members = votes.shape
+    if n_members == 0:
+        raise ValueError("votes must hold at least one member's vote per sample.")
+    _, codes = np.unique(votes, return_inverse=True)
+    codes = codes.reshape(n_samples, n_members)
+    counts = np.zeros((n_samples, int(codes.max(initial=0)) + 1))
+    np.add.at(counts, (np.repeat(np.arange(n_samples), n_members), codes.ravel()), 1.0)
+    return entropy_score(counts / n_members) + 0.0  # no -0.0 for a unanimous vote
+
+
+def consensus_entropy_score(member_proba):
+    """Entropy of a committee's consensus, the mean of its members' probabilities.
+
+    ``−Σ_c P̄(c | x) log P̄(c | x)`` with ``P̄ = (1/M) Σ_m P_m`` the average of
+    the ``M`` members' class probabilities (the soft vote entropy of
+    McCallum and Nigam, 1998; Settles, 2009). Natural log, ``0 log 0 = 0``.
+
+    Parameters
+    ----------
+    member_proba : array-like of shape (n_samples, n_members, n_classes)
+        Each member's class probabilities for each sample, the columns in the
+        same class order for every member.
+
+    Returns
+    -------
+    scores : ndarray of shape (n_samples,)
+        Higher means more uncertain; in ``[0, log n_classes]``.
+
+    See Also
+    --------
+    skal.QueryByCommittee : The strategy that ranks a pool by this score.
+    entropy_score : The same for one model's probabilities.
+    kl_to_consensus_score : The part of it due to the members' disagreement.
+
+    References
+    ----------
+    .. [1] A. McCallum and K. Nigam, "Employing EM and Pool-Based Active
+       Learning for Text Classification", ICML 1998.
+    .. [2] B. Settles, "Active Learning Literature Survey", 2009.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skal.uncertainty import consensus_entropy_score
+    >>> agree = [[0.5, 0.5], [0.5, 0.5]]
+    >>> disagree = [[1.0, 0.0], [0.0, 1.0]]
+    >>> np.round(consensus_entropy_score([agree, disagree]), 4)
+    array([0.6931, 0.6931])
+    """
+    member_proba = _proba(
+        member_proba, 3, "member_proba", "(n_samples, n_members, n_classes)"
+    )
+    return entropy_score(member_proba.mean(axis=1)) + 0.0
+
+
+def kl_to_consensus_score(member_proba):
+    """Max disagreement of a committee: the mean KL divergence to the consensus.
+
+    ``(1/M) Σ_m KL(P_m ‖ P̄) = (1/M) Σ_m Σ_c P_m(c | x) log (P_m(c | x) / P̄(c | x))``,
+    with ``P̄`` the average of the ``M`` members' probabilities (McCallum and
+    Nigam, 1998; "KL divergence to the mean" in Settles' survey, 2009). It
+    equals the consensus entropy minus the members' mean entropy, so it is
+    the committee form of :func:`bald_score`: high when members are each
+    confident but of different classes, low when they agree or are all unsure.
+    Natural log, ``0 log 0 = 0``; every term is finite since ``P̄(c) ≥ P_m(c) / M``.
+
+    Parameters
+    ----------
+    member_proba : array-like of shape (n_samples, n_members, n_classes)
+        Each member's class probabilities for each sample, the columns in the
+        same class order for every member.
+
+    Returns
+    -------
+    scores : ndarray of shape (n_samples,)
+        Higher means more disagreement; float64, at least 0 (clipped against
+        rounding) and at most ``log min(n_members, n_classes)``.
+
+    See Also
+    --------
+    skal.QueryByCommittee : The strategy that ranks a pool by this score.
+    consensus_entropy_score : The entropy of the consensus ``P̄`` itself.
+    bald_score : The same quantity for MC dropout passes.
+
+    References
+    ----------
+    .. [1] A. McCallum and K. Nigam, "Employing EM and Pool-Based Active
+       Learning for Text Classification", ICML 1998.
+    .. [2] B. Settles, "Active Learning Literature Survey", 2009.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skal.uncertainty import kl_to_consensus_score
+    >>> agree = [[0.5, 0.5], [0.5, 0.5]]      # both unsure: no disagreement
+    >>> disagree = [[1.0, 0.0], [0.0, 1.0]]   # each sure, of different classes
+    >>> np.round(kl_to_consensus_score([agree, disagree]), 4)
+    array([0.    , 0.6931])
+    """
+    p = _proba(
+        member_proba, 3, "member_proba", "(n_samples, n_members, n_classes)"
+    ).astype(np.float64)
+    mean = p.mean(axis=1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(p > 0, p * (np.log(p) - np.log(mean)), 0.0)
+    return np.maximum(terms.sum(axis=2).mean(axis=1), 0.0)
 
 
 _BY_NAME = {

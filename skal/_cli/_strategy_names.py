@@ -29,6 +29,7 @@ NAMES = {
     "LeastConfidence": ("least-confidence", "least_confidence"),
     "MarginSampling": ("margin",),
     "ProbCover": ("probcover",),
+    "QueryByCommittee": ("qbc", "query-by-committee"),
     "RandomSampling": ("random",),
     "TypiClust": ("typiclust",),
     "VAAL": ("vaal",),

@@ -81,6 +81,17 @@ def _as_strategy(strategy):
     return strategy
 
 
+def _check_two_classes(y, strategy_name):
+    """Raise the error that names the fix unless the labels ``y`` have two classes."""
+    classes = np.unique(y)
+    if classes.size < 2:
+        raise ValueError(
+            f"The labeled set has only one class ({classes.tolist()[0]!r}); fitting a "
+            f"classifier for {strategy_name} needs at least two. Label "
+            "samples of another class first, or use RandomSampling until you have."
+        )
+
+
 def _check_prefit(estimator, strategy_name):
     try:
         check_is_fitted(estimator)
@@ -212,13 +223,7 @@ class BaseStrategy(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
                         "estimator with every class, or set prefit=False."
                     )
             return estimator
-        classes = np.unique(y)
-        if classes.size < 2:
-            raise ValueError(
-                f"The labeled set has only one class ({classes.tolist()[0]!r}); fitting a "
-                f"classifier for {type(self).__name__} needs at least two. Label "
-                "samples of another class first, or use RandomSampling until you have."
-            )
+        _check_two_classes(y, type(self).__name__)
         return clone(estimator).fit(with_labels(X, y), y)
 
     def _fit(self, X, y):

@@ -16,6 +16,8 @@ themselves:
   shape errors, chunks) and :func:`predict_proba`;
 - ``_penultimate``: penultimate-layer and gradient embeddings;
 - ``_mc_dropout``: MC dropout on a skorch net (BALD, BatchBALD);
+- ``_committee``: the members of a fitted forest or bagging ensemble, and
+  members' probabilities aligned to a committee's classes (QueryByCommittee);
 - ``_differentiable``: an estimator as a differentiable torch function of its
   input (the adversarial strategies).
 
