@@ -8,7 +8,10 @@ import json
 import os
 import platform
 import resource
+import subprocess
+import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -64,3 +67,18 @@ def timed(fn, *args, **kwargs):
 
 def peak_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+@contextmanager
+def revision_tree(revision):
+    """A temporary git worktree of this checkout at ``revision`` (its path), removed after."""
+    root = Path(__file__).resolve().parents[1]
+    with tempfile.TemporaryDirectory() as tmp:
+        tree = Path(tmp) / "base"
+        subprocess.run(["git", "-C", str(root), "worktree", "add", "--detach", str(tree),
+                        revision], check=True, capture_output=True)
+        try:
+            yield tree
+        finally:
+            subprocess.run(["git", "-C", str(root), "worktree", "remove", "--force",
+                            str(tree)], capture_output=True)

@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import emit
+from _common import emit, revision_tree
 
 ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("torch", "torchvision", "sklearn", "matplotlib", "numba", "pandas", "dask")
@@ -75,31 +75,22 @@ def main():
     parser.add_argument("--base", default="97ef2c0", help="the old revision (default: 97ef2c0)")
     parser.add_argument("--repeats", type=int, default=7, help="runs of each (default: 7)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        base_tree = Path(tmp) / "base"
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach",
-                        str(base_tree), args.base], check=True, capture_output=True)
-        try:
-            trees = {"base": base_tree, "head": ROOT}
-            for name, case in CASES.items():
-                times = {"base": [], "head": []}
-                heavy = {}
-                for _ in range(args.repeats):
-                    for revision, tree in trees.items():
-                        seconds, modules = _once(tree, case)
-                        times[revision].append(seconds)
-                        heavy[revision] = modules
-                old, new = (statistics.median(times[r]) for r in ("base", "head"))
-                emit(measurement=name, base=args.base, base_seconds=old, head_seconds=new,
-                     head_over_base=new / old, base_heavy=heavy["base"],
-                     head_heavy=heavy["head"], repeats=args.repeats,
-                     loadavg=os.getloadavg())
-            emit(measurement="importtime top (head, import skal)",
-                 cumulative_us=[{"module": m, "us": us} for us, m in _importtime(ROOT)])
-        finally:
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force",
-                            str(base_tree)], capture_output=True)
-
+    with revision_tree(args.base) as base_tree:
+        trees = {"base": base_tree, "head": ROOT}
+        for name, case in CASES.items():
+            times = {"base": [], "head": []}
+            heavy = {}
+            for _ in range(args.repeats):
+                for revision, tree in trees.items():
+                    seconds, modules = _once(tree, case)
+                    times[revision].append(seconds)
+                    heavy[revision] = modules
+            old, new = (statistics.median(times[r]) for r in ("base", "head"))
+            emit(measurement=name, base=args.base, base_seconds=old, head_seconds=new,
+                 head_over_base=new / old, base_heavy=heavy["base"],
+                 head_heavy=heavy["head"], repeats=args.repeats, loadavg=os.getloadavg())
+        emit(measurement="importtime top (head, import skal)",
+             cumulative_us=[{"module": m, "us": us} for us, m in _importtime(ROOT)])
 
 if __name__ == "__main__":
     main()

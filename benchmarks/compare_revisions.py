@@ -18,10 +18,9 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
-from _common import emit
+from _common import emit, revision_tree
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -78,28 +77,21 @@ def main():
     parser.add_argument("--quick", action="store_true", help="smaller inputs")
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory() as tmp:
-        base_tree = Path(tmp) / "base"
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach",
-                        str(base_tree), args.base], check=True, capture_output=True)
-        try:
-            trees = {"base": base_tree, "head": ROOT}
-            ratios = []
-            for case in args.cases:
-                best = {"base": {}, "head": {}}
-                for _ in range(args.rounds):
-                    for name, tree in trees.items():
-                        for key, seconds in _run(tree, case, args.quick).items():
-                            best[name][key] = min(seconds, best[name].get(key, float("inf")))
-                for key in sorted(set(best["base"]) & set(best["head"])):
-                    old, new = best["base"][key], best["head"][key]
-                    ratio = new / old if old > 0 else float("nan")
-                    ratios.append(ratio)
-                    emit(case=case, measurement=key, base=args.base, base_seconds=old,
-                         head_seconds=new, head_over_base=ratio, rounds=args.rounds)
-        finally:
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force",
-                            str(base_tree)], capture_output=True)
+    with revision_tree(args.base) as base_tree:
+        trees = {"base": base_tree, "head": ROOT}
+        ratios = []
+        for case in args.cases:
+            best = {"base": {}, "head": {}}
+            for _ in range(args.rounds):
+                for name, tree in trees.items():
+                    for key, seconds in _run(tree, case, args.quick).items():
+                        best[name][key] = min(seconds, best[name].get(key, float("inf")))
+            for key in sorted(set(best["base"]) & set(best["head"])):
+                old, new = best["base"][key], best["head"][key]
+                ratio = new / old if old > 0 else float("nan")
+                ratios.append(ratio)
+                emit(case=case, measurement=key, base=args.base, base_seconds=old,
+                     head_seconds=new, head_over_base=ratio, rounds=args.rounds)
     if ratios:
         emit(measurement="summary", base=args.base, n=len(ratios),
              median_head_over_base=statistics.median(ratios),

@@ -325,13 +325,11 @@ def kl_to_consensus_score(member_proba):
     >>> np.round(kl_to_consensus_score([agree, disagree]), 4)
     array([0.    , 0.6931])
     """
-    p = _proba(
-        member_proba, 3, "member_proba", "(n_samples, n_members, n_classes)"
-    ).astype(np.float64)
-    mean = p.mean(axis=1, keepdims=True)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        terms = np.where(p > 0, p * (np.log(p) - np.log(mean)), 0.0)
-    return np.maximum(terms.sum(axis=2).mean(axis=1), 0.0)
+    import torch
+
+    p = _proba(member_proba, 3, "member_proba", "(n_samples, n_members, n_classes)")
+    # the mean KL to the mean is the mutual information: BALD's own computation
+    return _mutual_information(torch.as_tensor(p)).numpy()
 
 
 _BY_NAME = {

@@ -87,7 +87,7 @@ def test_compare_uses_identical_trials_and_adds_random(iris):
     np.testing.assert_array_equal(r0, np.repeat(r0[:1], 3, axis=0))
     names, P = penalty_matrix(comparison.scores)
     np.testing.assert_array_equal(P, comparison.penalty)
-    pd = pytest.importorskip("pandas")  # a test dependency: summary() is a DataFrame
+    import pandas as pd  # a test dependency: summary() is a DataFrame
     summary = comparison.summary()
     assert summary["strategy"].tolist() == comparison.names
     assert summary.loc[0, "labeling_efficiency"] == pytest.approx(1.0)
@@ -159,7 +159,7 @@ def test_a_crashed_trial_is_reported_and_others_kept(iris):
     message = str(record[0].message)
     assert "1 trial failed out of a total of 3." in message
     assert "set to nan" in message and "error_score='raise'" in message
-    assert f"1 trial failed with the following error:\nRuntimeError: boom" in message
+    assert "1 trial failed with the following error:\nRuntimeError: boom" in message
     assert f"trial 1 (fold 1, repeat 0, seed {bad_seed})" in message
     assert record[0].filename == __file__  # points at the caller's line
     assert curves["trials"][1]["error"] == "RuntimeError: boom"
@@ -374,7 +374,7 @@ def _comparison(n_trials=2):
 
 
 def test_summary_is_a_data_frame_with_pandas_and_a_list_without(monkeypatch):
-    pd = pytest.importorskip("pandas")
+    import pandas as pd
     comparison = _comparison()
     frame = comparison.summary()
     assert isinstance(frame, pd.DataFrame)

@@ -13,6 +13,7 @@ fragment of its message that names the fix.
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.sparse as sp
 import torch
@@ -32,8 +33,6 @@ from skal.exceptions import EmbeddingError
 from skal.model_selection import StrategyComparison, active_learning_curve, compare_strategies
 from skal.toy import make_skorch_classifier
 from skal.utils._data import check_pool
-
-pd = pytest.importorskip("pandas")
 
 KINDS = ["ndarray", "sparse", "frame", "tensor", "TensorDataset", "dict"]
 ESTIMATORS = ["pipeline", "skorch"]

@@ -379,8 +379,8 @@ def _as_image(row, shape):
         )
     if x.dtype == np.uint8:
         return x
-    x = x.astype(np.float64)
-    if x.dtype == bool or (x.min() >= 0 and x.max() <= 1):
+    x = x.astype(np.float64)  # booleans become 0 and 1
+    if x.min() >= 0 and x.max() <= 1:
         return np.round(x * 255).astype(np.uint8)
     low, high = x.min(), x.max()  # any other range: stretched to 0..255, per image
     return np.round((x - low) / (high - low if high > low else 1) * 255).astype(np.uint8)

@@ -275,20 +275,16 @@ def _add(args, state):
 
 
 def _read_labels(args, state):
-    from ..labeling import read_labels
+    from ..labeling import _is_label, read_labels
 
     classes = _classes(state)
     with from_library(f"--labels {args.labels}"):
         y = read_labels(args.labels, n_samples=state["n_samples"], classes=classes)
-    given = {int(p): v for p, v in enumerate(y.tolist()) if _is_label(v)}
+    given = {int(p): v for p, v in enumerate(y.tolist()) if _is_label(v, -1)}
     changed = sum(1 for p, v in given.items() if p in state["labels"] and state["labels"][p] != v)
     state["labels"].update(given)
     progress(args, f"{len(state['labels']):,} labeled samples ({len(given):,} in "
              f"{args.labels}{f', {changed} changed' if changed else ''})")
-
-
-def _is_label(value):
-    return not (value is None or value == -1 or (isinstance(value, float) and value != value))
 
 
 def _classes(state):
