@@ -58,6 +58,7 @@ class BaseRepresentationStrategy(BaseSeedStrategy):
     """
 
     _uses_labeled_set = True  # fit records the labeled set: prefit picks differ
+    _serves_regression = True  # the estimator gives an embedding only
 
     _parameter_constraints = {
         **BaseSeedStrategy._parameter_constraints,

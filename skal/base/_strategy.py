@@ -13,11 +13,11 @@ from numbers import Integral
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.base import BaseEstimator, TransformerMixin, clone, is_regressor
 from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_random_state, get_tags
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from ..embeddings import (
     check_embedding,
@@ -79,6 +79,65 @@ def _as_strategy(strategy):
             )
         return _NAME_RESOLVERS[0](strategy)
     return strategy
+
+
+def _regresses(estimator):
+    """Whether ``estimator`` (a list of estimators: its first) is a regressor."""
+    if isinstance(estimator, (list, tuple)):
+        estimator = estimator[0] if len(estimator) else None
+    if estimator is None:
+        return False
+    try:
+        return bool(is_regressor(_unwrap(estimator)))
+    except Exception:  # not an estimator: the strategy's own check says so
+        return False
+
+
+def _fit_targets(estimator, y):
+    """``y`` as ``estimator.fit`` takes it: a column of float32 for a skorch regressor.
+
+    skorch's ``NeuralNetRegressor`` refuses a 1-D target and compares float32
+    outputs with it; every other estimator takes ``y`` as it is.
+    """
+    from ..embeddings._estimators import _final_net
+
+    net = _final_net(estimator)
+    if net is not None and is_regressor(net) and np.ndim(y) == 1:
+        return np.asarray(y, dtype=np.float32).reshape(-1, 1)
+    return y
+
+
+def _regression_strategies():
+    """Names of the public strategies that serve a regressor, sorted.
+
+    Found among the subclasses of :class:`BaseStrategy` (this layer cannot
+    import :mod:`skal.strategies`, which defines them): the concrete public
+    ones that serve regression or need no estimator at all.
+    """
+    import inspect
+
+    found, stack = set(), [BaseStrategy]
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        if (
+            inspect.isabstract(cls) or cls.__name__.startswith(("Base", "_"))
+            or not cls.__module__.startswith("skal.strategies")
+            or getattr(cls, "_wraps_strategy", False)
+        ):
+            continue
+        needs = cls.__dict__.get("_needs_estimator", getattr(cls, "_needs_estimator", True))
+        if getattr(cls, "_serves_regression", False) or needs is False:
+            found.add(cls.__name__)
+    return sorted(found)
+
+
+def _regression_error(strategy_name, estimator):
+    return (
+        f"{strategy_name} needs a classifier (class probabilities or a hypothesized "
+        f"label), but {type(estimator).__name__} is a regressor. For regression use "
+        f"one of: {', '.join(_regression_strategies())}."
+    )
 
 
 def _check_two_classes(y, strategy_name):
@@ -154,6 +213,11 @@ class BaseStrategy(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
     _needs_estimator = True
     _accept_sparse = False
 
+    # Whether the strategy can serve a regressor: it reads the estimator's
+    # embedding or predictions only, never class probabilities. Strategies that
+    # need no estimator serve any model.
+    _serves_regression = False
+
     # Whether fit records something of the labeled set that the picks use (its
     # samples as centers, a validation set, covered clusters...): then a prefit
     # strategy that was never fitted picks differently from a fitted one.
@@ -201,10 +265,22 @@ class BaseStrategy(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
                                    reset=True)
         X, y = (checked, None) if y is None else checked
         if y is not None:
-            check_classification_targets(y)
+            y = self._check_targets(y, estimator)
         self.estimator_ = self._fit_estimator(X, y)
         self._fit(X, y)
         return self
+
+    def _check_targets(self, y, estimator):
+        """``y`` checked: numbers for a regressor, classes for a classifier.
+
+        A strategy that needs no estimator takes either (a regression pool's
+        seed set is chosen as a classification pool's).
+        """
+        if _regresses(estimator):
+            return column_or_1d(y, dtype=np.float64, warn=True)
+        if self._needs_estimator:
+            check_classification_targets(y)
+        return y
 
     def _fit_estimator(self, X, y):
         if not self._needs_estimator:
@@ -223,8 +299,9 @@ class BaseStrategy(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
                         "estimator with every class, or set prefit=False."
                     )
             return estimator
-        _check_two_classes(y, type(self).__name__)
-        return clone(estimator).fit(with_labels(X, y), y)
+        if not _regresses(estimator):
+            _check_two_classes(y, type(self).__name__)
+        return clone(estimator).fit(with_labels(X, y), _fit_targets(estimator, y))
 
     def _fit(self, X, y):
         """Record what the strategy needs of the labeled set (default: nothing)."""
@@ -242,6 +319,8 @@ class BaseStrategy(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
                 "or use the strategy inside ActiveLearner, which supplies its own."
             )
         estimator = _unwrap(self._owner()[0])
+        if _regresses(estimator) and not self._serves_regression:
+            raise ValueError(_regression_error(type(self).__name__, estimator))
         self._check_estimator(estimator)
         return estimator
 
@@ -725,6 +804,7 @@ class BaseMetaStrategy(BaseStrategy):
     # Wraps another strategy (a required parameter): not default-constructible,
     # so generic loops over all strategies that call ``Strategy()`` skip it.
     _wraps_strategy = True
+    _serves_regression = True  # the inner strategy checks the estimator
 
     _parameter_constraints = {
         **BaseStrategy._parameter_constraints,

@@ -7,12 +7,20 @@ here runs a forward pass (see :mod:`skal.embeddings._passes`).
 """
 
 import numpy as np
-from sklearn.neural_network import MLPClassifier
+from sklearn.linear_model import LinearRegression
+from sklearn.linear_model._base import LinearModel
+from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import Pipeline
 
 from ..exceptions import EmbeddingError
 from ..utils._sklearn_compat import LinearClassifierMixin
 from ..utils._readers import _final_estimator, _is_skorch_net, _name, _unwrap
+
+# scikit-learn models whose last layer skal reads: MLPs (the output layer) and linear
+# models (coef_ and intercept_), classifiers and regressors (Ridge, Lasso...)
+_SKLEARN_LINEAR_OUTPUT = (
+    LinearClassifierMixin, LinearModel, LinearRegression, MLPClassifier, MLPRegressor
+)
 
 # How far predict_proba may be from the softmax of the last layer's output.
 _PROBA_ATOL = 1e-3
@@ -47,7 +55,7 @@ def _has_linear_output(estimator):
     and differentiable logits.
     """
     final = _final_estimator(estimator)
-    return _is_skorch_net(final) or isinstance(final, (LinearClassifierMixin, MLPClassifier))
+    return _is_skorch_net(final) or isinstance(final, _SKLEARN_LINEAR_OUTPUT)
 
 
 def check_predict_proba(estimator, purpose="this strategy"):
@@ -133,7 +141,7 @@ def check_embedding(estimator, purpose="this strategy"):
         raise EmbeddingError(
             f"{purpose} needs an embedding of the pool, but "
             f"{_name(_final_estimator(estimator))} provides none: only skorch nets (input of "
-            "the last linear layer), MLPClassifier (last hidden layer) and linear "
+            "the last linear layer), MLPClassifier or MLPRegressor (last hidden layer) and linear "
             "models (the features) do. Use one of those, or an uncertainty "
             "strategy such as EntropySampling, which needs only predict_proba."
         )

@@ -8,7 +8,9 @@ is asked for the dense form.
 """
 
 import numpy as np
-from sklearn.neural_network import MLPClassifier
+from sklearn.linear_model import LinearRegression
+from sklearn.linear_model._base import LinearModel
+from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import Pipeline
 
 from ..exceptions import EmbeddingError
@@ -157,17 +159,17 @@ def _write_loss_gradient(batches, n_samples):
 
 
 def _sklearn_penultimate(estimator, X):
-    """(embedding, has_bias) for scikit-learn classifiers that have one."""
+    """(embedding, has_bias) for scikit-learn classifiers and regressors that have one."""
     if isinstance(estimator, Pipeline):
         return _sklearn_penultimate(*_final_input(estimator, X))
-    if isinstance(estimator, MLPClassifier):
+    if isinstance(estimator, (MLPClassifier, MLPRegressor)):
         activation = ACTIVATIONS[estimator.activation]  # works in place
         H = X.toarray() if hasattr(X, "toarray") else np.asarray(X, dtype=np.float64)
         for coef, intercept in zip(estimator.coefs_[:-1], estimator.intercepts_[:-1]):
             H = H @ coef + intercept
             activation(H)
         return np.asarray(H, dtype=np.float64), True
-    if isinstance(estimator, LinearClassifierMixin):
+    if isinstance(estimator, (LinearClassifierMixin, LinearModel, LinearRegression)):
         if hasattr(X, "toarray"):
             X = X.toarray()
         return np.array(X, dtype=np.float64), bool(  # a copy: never the caller's X
@@ -175,8 +177,8 @@ def _sklearn_penultimate(estimator, X):
         )
     raise EmbeddingError(
         f"{_name(estimator)} provides no embedding: only skorch nets (input of the "
-        "last linear layer), MLPClassifier (last hidden layer) and linear models "
-        "(the features) do. Use one of those, or an uncertainty strategy such as "
+        "last linear layer), MLPClassifier and MLPRegressor (last hidden layer) and "
+        "linear models (the features) do. Use one of those, or an uncertainty strategy such as "
         "EntropySampling, which needs only predict_proba."
     )
 

@@ -74,6 +74,7 @@ class CoreSet(BaseEmbeddingStrategy):
     """
 
     _uses_labeled_set = True  # fit records the labeled set: prefit picks differ
+    _serves_regression = True  # distances in the embedding only
 
     _aliases = ("coreset",)
 

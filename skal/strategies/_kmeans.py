@@ -103,6 +103,7 @@ class KMeansSampling(BaseEmbeddingStrategy):
     """
 
     _aliases = ("kmeans",)
+    _serves_regression = True  # clusters in the embedding only
 
     _parameter_constraints = {
         **BaseEmbeddingStrategy._parameter_constraints,
@@ -280,6 +281,7 @@ class KMeansPlusPlusSampling(BaseEmbeddingStrategy):
     """
 
     _aliases = ("kmeans++",)
+    _serves_regression = True  # distances in the embedding only
 
     _parameter_constraints = {
         **BaseEmbeddingStrategy._parameter_constraints,

@@ -134,6 +134,7 @@ class SwitchingStrategy(BaseStrategy):
 
     # Wraps two strategies (required parameters): not default-constructible.
     _wraps_strategy = True
+    _serves_regression = True  # the strategy in use checks the estimator
 
     _parameter_constraints = {
         **BaseStrategy._parameter_constraints,
