@@ -2,31 +2,29 @@
 
 import copy
 import warnings
-from collections import defaultdict
-from contextlib import contextmanager
 from numbers import Integral, Real
 from time import perf_counter
-from types import SimpleNamespace
 
 import numpy as np
 from sklearn import config_context
-from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    MetaEstimatorMixin,
+    clone,
+    is_regressor,
+)
 from sklearn.metrics import check_scoring, get_scorer_names
-from sklearn.utils import assert_all_finite, check_random_state, get_tags
+from sklearn.utils import RegressorTags, assert_all_finite, check_random_state, get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from ._config import get_config
-from .embeddings._estimators import _final_net, _is_skorch_net
-from .embeddings._passes import _torch_seeded
-from .base._strategy import _as_strategy
-from .exceptions import (
-    MissingLabelWarning,
-    TrainSplitWarning,
-    UpdateResetWarning,
-)
-from .stopping import RoundState
+from ._rounds import RoundFitter, RoundHistory, each_warning_once, one_class_error
+from .base._strategy import _as_strategy, _regression_error
+from .exceptions import MissingLabelWarning, TrainSplitWarning
+from .stopping import _StoppingRun
 from .strategies import EntropySampling
 from .utils._labels import (
     _is_number,
@@ -35,7 +33,7 @@ from .utils._labels import (
     _marks_missing_values,
     _unlabeled_mask,
 )
-from .utils._data import check_pool, num_samples, take, with_labels
+from .utils._data import check_pool, num_samples, take
 from .utils._random import (
     STOPPING_KEY,
     derived_seed,
@@ -58,84 +56,6 @@ __all__ = ["ActiveLearner", "MissingLabelWarning", "TrainSplitWarning"]
 # budget="auto": the initial set plus this many rounds of batch_size samples
 AUTO_ROUNDS = 10
 
-def _criteria_key(criteria):
-    """The types and parameters of a list of criteria, to tell whether they changed."""
-    return [
-        (type(c), sorted((k, repr(v)) for k, v in c.get_params(deep=False).items()))
-        for c in criteria
-    ]
-
-
-def _one_class_error(n_labeled, label, hint=""):
-    return ValueError(
-        f"The labeled set ({n_labeled} samples) contains only one class ({label!r}); the "
-        "estimator needs at least two classes. Raise initial_size, pass initial_indices "
-        f"covering two classes, or label samples of another class.{hint}"
-    )
-
-
-# -- skorch nets: seeded weights, a train_split that fits the labeled set -------------
-
-
-def _split_problem(train_split, y):
-    """Why a skorch ``ValidSplit`` cannot split ``y``'s samples, or None if it can.
-
-    A split that raises cannot split; one that warns (scikit-learn's "the least
-    populated class in y has only 1 members") leaves classes out of training
-    or validation, and counts as one that cannot split either.
-    """
-    from skorch.dataset import ValidSplit
-
-    if not isinstance(train_split, ValidSplit):
-        return None  # a user's own callable: leave it to skorch
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            train_split(np.arange(len(y)), y)
-        except ValueError as exc:
-            return str(exc).rstrip(".")
-    if caught:
-        return str(caught[0].message).rstrip(".")
-    return None
-
-
-def _describe_split(train_split):
-    cv = getattr(train_split, "cv", "?")
-    stratified = getattr(train_split, "stratified", False)
-    return f"ValidSplit({cv!r}{', stratified=True' if stratified else ''})"
-
-
-@contextmanager
-def _each_warning_once(state):
-    """Record the warnings of the rounds; on exit, issue each distinct one once.
-
-    Every round fits the estimator again, and would repeat its warnings (a
-    ``ConvergenceWarning`` per round). A repeated warning is issued once, with
-    its count; categories are kept, so warning filters apply as usual.
-    """
-    caught = []
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            yield
-    finally:
-        seen = {}
-        for w in caught:
-            key = (w.category, str(w.message))
-            if key in seen:
-                seen[key][1] += 1
-            else:
-                seen[key] = [w, 1]
-        for w, count in seen.values():
-            message = w.message
-            if count > 1:
-                message = (
-                    f"{w.message} [{count} times in the {state.n_fits} estimator fits of "
-                    "ActiveLearner.fit; shown once]"
-                )
-            warnings.warn_explicit(message, w.category, w.filename, w.lineno)
-
-
 def _estimator_has(attr):
     def check(self):
         getattr(self.estimator_ if hasattr(self, "estimator_") else self.estimator, attr)
@@ -145,7 +65,7 @@ def _estimator_has(attr):
 
 
 class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
-    """Pool-based active learning around any classifier and query strategy.
+    """Pool-based active learning around any classifier or regressor and query strategy.
 
     ``fit(X, y)`` works in one of two modes, decided by ``y``:
 
@@ -154,8 +74,9 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
       with the strategy → reveal their labels → refit*, until ``budget``
       samples are labeled (by default, 10 rounds). This is how strategies are
       evaluated.
-    - **Real labeling** (unlabeled samples marked with ``missing_label``,
-      ``-1`` by default as in :mod:`sklearn.semi_supervised`): the estimator
+    - **Real labeling** (unlabeled samples marked with ``missing_label``:
+      ``-1`` for a classifier, as in :mod:`sklearn.semi_supervised`, and
+      ``NaN`` for a regressor by default): the estimator
       is fitted on the labeled samples only; :meth:`query` then proposes the
       next samples to label. Label them in your own copy of ``y`` and call
       ``fit`` again. ``y`` is never modified, so no label is ever lost.
@@ -163,9 +84,14 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     Parameters
     ----------
     estimator : estimator object
-        The classifier to train: a scikit-learn classifier or a skorch
-        ``NeuralNetClassifier`` (alone or as the last step of a ``Pipeline``).
-        It is cloned; the original is never fitted.
+        The model to train: a scikit-learn classifier or regressor, or a
+        skorch ``NeuralNetClassifier`` or ``NeuralNetRegressor`` (alone or as
+        the last step of a ``Pipeline``). It is cloned; the original is never
+        fitted. A regressor needs a strategy that serves regression (its
+        error lists them): :class:`~skal.QueryByCommittee`,
+        :class:`~skal.GreedySampling`, :class:`~skal.CoreSet`,
+        :class:`~skal.RandomSampling`... A skorch regressor is fitted on
+        ``y`` as a float32 column, as it requires.
 
     strategy : BaseStrategy or str, default=None
         The query strategy, e.g. ``EntropySampling()`` or
@@ -174,7 +100,7 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         :func:`~skal.model_selection.resolve_strategy`, whose error lists the valid
         names). A name is kept as given (``get_params`` returns it) and
         resolved in ``fit``, to the strategy with default parameters. ``None``
-        means ``EntropySampling()``. Each round it is cloned and given the
+        means ``EntropySampling()`` (a classifier only). Each round it is cloned and given the
         round's fitted estimator (its own ``estimator`` parameter is
         replaced) with ``prefit=True``.
 
@@ -214,10 +140,12 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         that round it is trained from scratch, with an
         :class:`~skal.exceptions.UpdateResetWarning`.
 
-    missing_label : int, float, str or None, default=-1
-        The value of ``y`` that marks an unlabeled sample.
+    missing_label : int, float, str or None, default="auto"
+        The value of ``y`` that marks an unlabeled sample. ``"auto"`` is
+        ``-1`` for a classifier and ``NaN`` for a regressor (whose targets
+        may be any number, ``-1`` included).
 
-        - A number (the default ``-1``, scikit-learn's semi-supervised
+        - A number (``-1``, scikit-learn's semi-supervised
           convention) marks the equal numbers: ``-1`` or ``-1.0`` in a numeric
           ``y``, the integer ``-1`` among the strings of an object array or a
           list. It never matches the string ``"-1"``.
@@ -237,7 +165,10 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     scoring : str, callable or None, default=None
         Score recorded each round on the validation set passed to ``fit``
         (``X_val``, ``y_val``); see :func:`sklearn.metrics.check_scoring`.
-        ``None`` uses the estimator's ``score`` (accuracy). Entries of
+        ``None`` uses the estimator's ``score`` (accuracy for a classifier,
+        R² for a regressor); for a regressor, e.g.
+        ``"neg_root_mean_squared_error"`` (greater is better, as every
+        scikit-learn scorer). Entries of
         ``y_val`` marked ``missing_label`` are left out, with an
         :class:`~skal.exceptions.UnlabeledScoreWarning`. Without ``X_val``
         no score is recorded (see ``history_``).
@@ -267,7 +198,17 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         the rounds end at the first round where it says stop, before the
         budget; in real labeling ``stopped_`` tells whether to stop labeling
         (see Notes). A list stops at the first criterion that says stop.
-        ``None`` never stops early.
+        ``None`` never stops early. A regressor takes ``ValidationPlateau``
+        only (the others read predicted classes or class probabilities).
+
+    warm_start : bool, default=False
+        Real labeling only: whether ``fit`` continues the previous ``fit``
+        rather than starting afresh (scikit-learn's rule). Continuing means
+        that the stopping criteria go on counting fits (see Notes), and that
+        with ``retrain="update"`` the previous ``estimator_`` goes on
+        training on the new labeled set. The previous fit must have been a
+        real-labeling fit of the same learner on as many samples; otherwise,
+        and in simulation, ``fit`` starts afresh.
 
     Attributes
     ----------
@@ -279,7 +220,7 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         :meth:`query` and :meth:`rank` use it.
 
     classes_ : ndarray of shape (n_classes,)
-        The classes of ``estimator_``.
+        The classes of ``estimator_``; a classifier only.
 
     labeled_indices_ : ndarray of shape (n_labeled,)
         Indices into ``X`` of the labeled samples, in the order they were
@@ -350,10 +291,11 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     **Stopping in real labeling.** A criterion that needs several fits
     (``StabilizingPredictions`` compares successive models,
     ``ValidationPlateau`` waits ``patience`` fits) counts the real-labeling
-    fits *of the same learner object*: a ``fit`` with unlabeled samples
-    continues the criteria of the previous ``fit`` when that one was also a
-    real-labeling fit on as many samples with the same ``stopping``
-    parameters. Any other ``fit`` starts them afresh; so does
+    fits *of the same learner object* when ``warm_start=True``: a ``fit``
+    with unlabeled samples continues the criteria of the previous ``fit``
+    when that one was also a real-labeling fit on as many samples with the
+    same ``stopping`` parameters. Any other ``fit`` starts them afresh, as
+    does every ``fit`` with ``warm_start=False`` (the default) and
     ``clone(learner)``. A criterion whose ``random_state`` is None is seeded
     from the learner's ``random_state``, without changing any pick.
 
@@ -437,6 +379,7 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         ],
         "retrain": [StrOptions({"reset", "update"})],
         "missing_label": [Real, str, None],
+        "warm_start": ["boolean"],
         "scoring": [StrOptions(set(get_scorer_names())), callable, None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -454,12 +397,13 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         initial_strategy=None,
         budget="auto",
         retrain="reset",
-        missing_label=-1,
+        missing_label="auto",
         scoring=None,
         random_state=None,
         verbose=0,
         keep_estimators=False,
         stopping=None,
+        warm_start=False,
     ):
         self.estimator = estimator
         self.strategy = strategy
@@ -474,6 +418,7 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         self.verbose = verbose
         self.keep_estimators = keep_estimators
         self.stopping = stopping
+        self.warm_start = warm_start
 
     # -- fitting -----------------------------------------------------------------
 
@@ -522,21 +467,13 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
 
     def _run_rounds(self, X, y, initial_indices, X_val, y_val, stop_early):
         X = self._validate_X(X, reset=True)
-        y = _labels(y)
-        if len(y) != num_samples(X):
-            raise ValueError(
-                "Found input variables with inconsistent numbers of samples: "
-                f"[{num_samples(X)}, {len(y)}]. Pass one label per sample of X, with "
-                f"missing_label={self.missing_label!r} for unlabeled samples."
-            )
-        if y.dtype.kind == "f":
-            assert_all_finite(y, allow_nan=True, input_name="y")
-        unlabeled = _unlabeled_mask(y, self.missing_label)
-        check_classification_targets(y[~unlabeled])
+        regression = self._regression()
+        marker = self._marker()
+        y, unlabeled = self._validate_y(y, num_samples(X), marker, regression)
         if (X_val is None) != (y_val is None):
             raise ValueError("Pass both X_val and y_val, or neither.")
         # names are resolved here, before any fit: an unknown one lists the valid ones
-        strategy = EntropySampling() if self.strategy is None else _as_strategy(self.strategy)
+        strategy = self._resolve_strategy(regression)
         initial_strategy = _as_strategy(self.initial_strategy)
         entropy = torch_entropy(self.random_state)  # before any draw
         rng = check_random_state(self.random_state)
@@ -546,22 +483,7 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
 
         simulating = not unlabeled.any()
         if not simulating:  # real labeling: train on what is labeled
-            marker = self.missing_label
-            if initial_indices is not None:
-                raise ValueError(
-                    f"initial_indices applies to simulation only; with samples marked "
-                    f"{marker!r} in y, the labeled set is every sample not marked "
-                    f"{marker!r}."
-                )
-            initial = np.flatnonzero(~unlabeled)
-            if initial.size == 0:
-                raise ValueError(
-                    f"Every sample of y is marked {marker!r} (unlabeled); there is nothing "
-                    "to train on. Label a first batch, e.g. the first "
-                    "FacilityLocationSampling(prefit=True).query(X, batch_size=k) picks "
-                    "(a seed set that covers X) or RandomSampling's."
-                )
-            self._check_marker_is_not_a_class(y, unlabeled)
+            initial = self._labeled_set(y, unlabeled, initial_indices, marker, regression)
             budget = initial.size
         else:
             budget = self._resolve_budget(n_samples)
@@ -572,30 +494,36 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         scorer = None
         if X_val is not None:
             scorer = check_scoring(self.estimator, scoring=self.scoring)
-            X_val, y_val, _ = _labeled_part(
-                X_val, y_val, None, self.missing_label, "the validation score"
-            )
-
-        criteria = self._start_stopping(X_val, n_samples, simulating, entropy)
-        state = SimpleNamespace(
-            torch_entropy=entropy, split_warned=False, n_fits=0, budget=budget,
-            simulating=simulating, stop=None,
+            X_val, y_val, _ = _labeled_part(X_val, y_val, None, marker, "the validation score")
+        continued = self._continues(simulating, n_samples)
+        stopping = _StoppingRun.start(
+            self.stopping, X_val=X_val, simulating=simulating, regression=regression,
+            seed=derived_seed(entropy, STOPPING_KEY),  # draws nothing: same picks
+            previous=getattr(self, "_stopping_run", None) if continued else None,
         )
-        history = defaultdict(list)
+        fitter = RoundFitter(self.estimator, self.retrain, regression=regression,
+                             torch_entropy=entropy)
+        history = RoundHistory(scorer, X_val, y_val)
         label_round = np.full(n_samples, -1, dtype=np.intp)
         label_round[initial] = 0
         order = list(initial)
         round_estimators = []
-        with _each_warning_once(state):
-            estimator, fit_time = self._fit_round(None, X, y, order, 0, state)
-            self._record(
-                history, 0, order, fit_time, np.nan, estimator, scorer, X_val, y_val, state
-            )
-            self._stop_or_not(criteria, history, estimator, X, label_round, 0, state)
-            self._keep(round_estimators, estimator)
-
-            n_round = 0
-            while len(order) < budget and (state.stop is None or not stop_early):
+        # warm_start continues training the last fit's estimator (retrain="update")
+        estimator = self.estimator_ if continued and self.retrain == "update" else None
+        n_round, query_time = 0, np.nan
+        with each_warning_once(fitter):
+            while True:
+                estimator, fit_time = fitter.fit(estimator, X, y, order, n_round)
+                score = history.record(n_round, len(order), estimator, fit_time, query_time)
+                self._report(n_round, len(order), budget, simulating, fit_time, query_time,
+                             score)
+                stop = stopping.ask(history, estimator, X, np.flatnonzero(label_round == -1),
+                                    n_round)
+                if stop is not None and self.verbose:
+                    print(f"[ActiveLearner] round {stop[0]}: stop. {stop[2]}", flush=True)
+                self._keep(round_estimators, estimator)
+                if len(order) >= budget or (stopping.stop is not None and stop_early):
+                    break
                 n_round += 1
                 pool = np.flatnonzero(label_round == -1)
                 k = min(self.batch_size, budget - len(order))
@@ -606,111 +534,132 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 query_time = perf_counter() - tic
                 label_round[picks] = n_round
                 order.extend(picks.tolist())
-                estimator, fit_time = self._fit_round(estimator, X, y, order, n_round, state)
-                self._record(
-                    history, n_round, order, fit_time, query_time, estimator, scorer, X_val,
-                    y_val, state,
-                )
-                self._stop_or_not(criteria, history, estimator, X, label_round, n_round, state)
-                self._keep(round_estimators, estimator)
-
             self.estimator_ = estimator
             self.strategy_ = self._round_strategy(strategy, estimator, X, y, order, rng)
-        self.classes_ = getattr(estimator, "classes_", None)
-        if self.classes_ is None:
-            self.classes_ = np.unique(y[order])
+        if regression:
+            if hasattr(self, "classes_"):
+                del self.classes_
+        else:
+            self.classes_ = getattr(estimator, "classes_", None)
+            if self.classes_ is None:
+                self.classes_ = np.unique(y[order])
         self.labeled_indices_ = np.asarray(order, dtype=np.intp)
         self.label_round_ = label_round
         self.n_rounds_ = n_round
-        self.history_ = {key: np.asarray(value) for key, value in history.items()}
+        self.history_ = history.as_arrays()
+        self._fit_kind = (simulating, n_samples)
         if self.keep_estimators:
             self.round_estimators_ = round_estimators
-        if criteria:
-            single = not isinstance(self.stopping, (list, tuple))
-            self.stopping_ = criteria[0] if single else criteria
-            self._stopping_n_samples = None if simulating else n_samples
-            self.stopped_ = state.stop is not None
+        if not stopping and hasattr(self, "_stopping_run"):
+            del self._stopping_run  # a later warm start has nothing to continue
+        if stopping:
+            self._stopping_run = stopping
+            self.stopping_ = stopping.fitted
+            self.stopped_ = stopping.stop is not None
             self.stop_round_, self.stop_n_labeled_, self.stop_reason_ = (
-                state.stop if state.stop is not None else (None, None, None)
+                stopping.stop if stopping.stop is not None else (None, None, None)
             )
         return self
 
-    # -- stopping ---------------------------------------------------------------------
+    # -- one fit's parts ------------------------------------------------------------
 
-    def _start_stopping(self, X_val, n_samples, simulating, torch_entropy):
-        """The criteria of this fit: fresh clones, or the previous real-labeling fit's."""
-        if self.stopping is None:
-            return []
-        given = list(self.stopping) if isinstance(self.stopping, (list, tuple)) else [
-            self.stopping
-        ]
-        if not given:
+    def _regression(self):
+        """Whether the estimator is a regressor (else a classifier)."""
+        return bool(is_regressor(self.estimator))
+
+    def _marker(self):
+        """``missing_label`` resolved: ``"auto"`` is -1 (classifier) or NaN (regressor)."""
+        if isinstance(self.missing_label, str) and self.missing_label == "auto":
+            return np.nan if self._regression() else -1
+        return self.missing_label
+
+    def _validate_y(self, y, n_samples, marker, regression):
+        """``(y, unlabeled)``: the labels checked (floats for a regressor) and the mask."""
+        y = _labels(y)
+        if len(y) != n_samples:
             raise ValueError(
-                "stopping=[] holds no criterion; pass a criterion, a non-empty list of "
-                "criteria, or None."
+                "Found input variables with inconsistent numbers of samples: "
+                f"[{n_samples}, {len(y)}]. Pass one label per sample of X, with "
+                f"missing_label={marker!r} for unlabeled samples."
             )
-        for criterion in given:
-            if not hasattr(criterion, "should_stop"):
+        if y.dtype.kind == "f":
+            assert_all_finite(y, allow_nan=True, input_name="y")
+        unlabeled = _unlabeled_mask(y, marker)
+        if not regression:
+            check_classification_targets(y[~unlabeled])
+            return y, unlabeled
+        try:
+            values = np.asarray(y[~unlabeled], dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"{type(self.estimator).__name__} is a regressor: y must hold numbers, "
+                f"with missing_label={marker!r} for unlabeled samples; got "
+                f"{y[~unlabeled][:3].tolist()}... Convert the targets to numbers."
+            ) from None
+        assert_all_finite(values, input_name="y")
+        targets = np.full(n_samples, np.nan)
+        targets[~unlabeled] = values
+        return targets, unlabeled
+
+    def _resolve_strategy(self, regression):
+        """The strategy to use, checked against the kind of estimator."""
+        if self.strategy is None:
+            if regression:
                 raise ValueError(
-                    f"stopping holds {criterion!r}, which is not a stopping criterion (it "
-                    "has no should_stop method); see skal.stopping."
+                    "strategy=None means EntropySampling(), which needs a classifier, but "
+                    f"{type(self.estimator).__name__} is a regressor. "
+                    + _regression_error("ActiveLearner", self.estimator).split(". ", 1)[1]
                 )
-        fresh = [clone(criterion) for criterion in given]
-        for criterion in fresh:
-            if hasattr(criterion, "_validate_params"):
-                criterion._validate_params()
-        if X_val is None:
-            for criterion in fresh:
-                if getattr(criterion, "_needs_validation", False):
-                    raise ValueError(
-                        f"stopping={type(criterion).__name__}() needs a validation score "
-                        "each round: pass X_val and y_val to fit, or choose a criterion "
-                        "without labels (StabilizingPredictions, MinExpectedError)."
-                    )
-        previous = getattr(self, "stopping_", None)
-        key = _criteria_key(fresh)
-        if (
-            not simulating
-            and previous is not None
-            and getattr(self, "_stopping_n_samples", None) == n_samples
-            and getattr(self, "_stopping_key", None) == key
-        ):
-            return list(previous) if isinstance(previous, list) else [previous]
-        self._stopping_key = key
-        seed = derived_seed(torch_entropy, STOPPING_KEY)  # draws nothing: same picks
-        for criterion in fresh:
-            if "random_state" in criterion.get_params(deep=False):
-                seed_if_unset(criterion, seed)
-        return fresh
+            return EntropySampling()
+        strategy = _as_strategy(self.strategy)
+        needs = getattr(strategy, "_needs_estimator", True)
+        if regression and needs and not getattr(strategy, "_serves_regression", True):
+            raise ValueError(_regression_error(type(strategy).__name__, self.estimator))
+        return strategy
 
-    def _stop_or_not(self, criteria, history, estimator, X, label_round, n_round, state):
-        """Ask every criterion; record their values and the first stop."""
-        if not criteria:
-            return
-        score = history["score"][-1] if "score" in history else None
-        if not state.simulating:
-            n_round = len(getattr(criteria[0], "values_", []))
-        round_state = RoundState(
-            estimator=estimator, X=X, pool=np.flatnonzero(label_round == -1),
-            n_round=n_round, n_labeled=history["n_labeled"][-1],
-            score=None if score is None or np.isnan(score) else score,
+    def _labeled_set(self, y, unlabeled, initial_indices, marker, regression):
+        """Real labeling: the indices of the labeled samples, checked."""
+        if initial_indices is not None:
+            raise ValueError(
+                f"initial_indices applies to simulation only; with samples marked "
+                f"{marker!r} in y, the labeled set is every sample not marked "
+                f"{marker!r}."
+            )
+        initial = np.flatnonzero(~unlabeled)
+        if initial.size == 0:
+            raise ValueError(
+                f"Every sample of y is marked {marker!r} (unlabeled); there is nothing "
+                "to train on. Label a first batch, e.g. the first "
+                "FacilityLocationSampling(prefit=True).query(X, batch_size=k) picks "
+                "(a seed set that covers X) or RandomSampling's."
+            )
+        if not regression:
+            self._check_marker_is_not_a_class(y, unlabeled, marker)
+        return initial
+
+    def _continues(self, simulating, n_samples):
+        """Whether this fit continues the last one: ``warm_start`` in real labeling."""
+        return (
+            self.warm_start
+            and not simulating
+            and getattr(self, "_fit_kind", None) == (False, n_samples)
         )
-        values, reasons = [], []
-        for criterion in criteria:
-            if criterion.should_stop(round_state):
-                reasons.append(criterion.reason_)
-            values.append(criterion.values_[-1])
-        single = not isinstance(self.stopping, (list, tuple))
-        history["stop_value"].append(values[0] if single else values)
-        history["stop"].append(bool(reasons))
-        if reasons and state.stop is None:
-            state.stop = (n_round, round_state.n_labeled, reasons[0])
-            if self.verbose:
-                print(f"[ActiveLearner] round {n_round}: stop. {reasons[0]}", flush=True)
 
-    def _check_marker_is_not_a_class(self, y, unlabeled):
+    def _report(self, n_round, n_labeled, budget, simulating, fit_time, query_time, score):
+        """With ``verbose``, one line for the round."""
+        if not self.verbose:
+            return
+        of = f" of {budget}" if simulating else ""
+        query = "" if n_round == 0 else f", query {query_time:.3f}s"
+        shown = "" if score is None else f", score {score:.4f}"
+        print(
+            f"[ActiveLearner] round {n_round}: {n_labeled}{of} labeled, fit "
+            f"{fit_time:.3f}s{query}{shown}",
+            flush=True,
+        )
+
+    def _check_marker_is_not_a_class(self, y, unlabeled, marker):
         """Warn or raise where a numeric marker looks like a class of y."""
-        marker = self.missing_label
         if not _is_number(marker) or _marks_missing_values(marker) or y.dtype.kind not in "iuf":
             return
         n_unlabeled, n_labeled = int(unlabeled.sum()), int((~unlabeled).sum())
@@ -721,7 +670,7 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         )
         classes = np.unique(y[~unlabeled])
         if classes.size == 1:
-            raise _one_class_error(n_labeled, classes.tolist()[0], hint)
+            raise one_class_error(n_labeled, classes.tolist()[0], hint)
         if n_unlabeled <= n_labeled:
             warnings.warn(
                 f"y marks {n_unlabeled} of {len(y)} samples as unlabeled with "
@@ -822,72 +771,6 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 "has neither. Use retrain='reset'."
             )
 
-    def _fit_round(self, estimator, X, y, order, n_round, state):
-        """Fit (reset) or continue training (update) on the labeled samples."""
-        idx = np.asarray(order, dtype=np.intp)
-        X_labeled, y_labeled = take(X, idx), y[idx]
-        classes = np.unique(y_labeled)
-        if classes.size < 2:
-            raise _one_class_error(idx.size, classes.tolist()[0])
-        tic = perf_counter()
-        updating = estimator is not None and self.retrain == "update"
-        known = getattr(estimator, "classes_", None) if updating else None
-        new_classes = (
-            np.setdiff1d(classes, known)
-            if known is not None and not _is_skorch_net(estimator)
-            else np.array([])
-        )
-        if new_classes.size:
-            warnings.warn(
-                f"retrain='update': the labeled set now has classes "
-                f"{new_classes.tolist()} that {type(estimator).__name__} was not "
-                f"fitted on (its classes_ are {np.asarray(known).tolist()}), and it "
-                "cannot continue training with new classes; this round it is "
-                "trained from scratch. Start from an initial set with every class "
-                "to avoid this.",
-                UpdateResetWarning,
-            )
-        if not updating or new_classes.size:
-            estimator = clone(self.estimator)
-            if self.retrain == "update" and "warm_start" in estimator.get_params(deep=False):
-                estimator.set_params(warm_start=True)
-            fit = estimator.fit
-        elif estimator.get_params(deep=False).get("warm_start", False):
-            fit = estimator.fit
-        else:
-            def fit(X, y):
-                return estimator.partial_fit(X, y, classes=known)
-        net = _final_net(estimator)
-        if net is not None:
-            self._fit_split_or_not(net, y_labeled, n_round, state)
-        state.n_fits += 1
-        with _torch_seeded(net, derived_seed(state.torch_entropy, n_round)):
-            fit(with_labels(X_labeled, y_labeled), y_labeled)
-        return estimator, perf_counter() - tic
-
-    def _fit_split_or_not(self, net, y_labeled, n_round, state):
-        """Fit the round's net without validation if its ValidSplit cannot split."""
-        train_split = getattr(net, "train_split", None)
-        problem = _split_problem(train_split, y_labeled)
-        if problem is None:
-            return
-        net.set_params(train_split=None)
-        if not state.split_warned:
-            state.split_warned = True
-            n = len(y_labeled)
-            warnings.warn(
-                f"The skorch net's train_split={_describe_split(train_split)} cannot split "
-                f"the {n} labeled samples of round {n_round} ({problem}). ActiveLearner "
-                "fits the net of such a round without an internal validation split "
-                "(train_split=None); this warning is shown once per fit. To choose "
-                "otherwise, give the net train_split=None (every labeled sample trains, "
-                "the usual choice for small labeled sets) or a split that works on "
-                f"{n} samples, e.g. ValidSplit(0.2, stratified=False), or raise "
-                "initial_size.",
-                TrainSplitWarning,
-                stacklevel=5,
-            )
-
     def _round_strategy(self, strategy, estimator, X, y, order, rng):
         """A clone of ``strategy``, given the round's estimator and labeled set."""
         strategy = clone(strategy)
@@ -897,25 +780,6 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         idx = np.asarray(order, dtype=np.intp)
         with config_context(assume_finite=True):  # X was validated in fit
             return strategy.fit(take(X, idx), y[idx])
-
-    def _record(
-        self, history, n_round, order, fit_time, query_time, est, scorer, X_val, y_val, state
-    ):
-        history["round"].append(n_round)
-        history["n_labeled"].append(len(order))
-        history["fit_time"].append(fit_time)
-        history["query_time"].append(query_time)
-        if scorer is not None:  # no validation set, no score: no column of nan
-            history["score"].append(float(scorer(est, X_val, y_val)))
-        if self.verbose:
-            of = f" of {state.budget}" if state.simulating else ""
-            query = "" if n_round == 0 else f", query {query_time:.3f}s"
-            score = "" if scorer is None else f", score {history['score'][-1]:.4f}"
-            print(
-                f"[ActiveLearner] round {n_round}: {len(order)}{of} labeled, fit "
-                f"{fit_time:.3f}s{query}{score}",
-                flush=True,
-            )
 
     # -- proposing samples ----------------------------------------------------------
 
@@ -932,7 +796,7 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         if y is None:
             return X, np.arange(n_samples)
         y = _labels(y)
-        marker = self.missing_label
+        marker = self._marker()
         if len(y) != n_samples:
             raise ValueError(
                 f"y has {len(y)} entries but X has {n_samples} samples; pass the "
@@ -1095,7 +959,7 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         """
         X = self._validate_predict(X)
         X, y, sample_weight = _labeled_part(
-            X, y, sample_weight, self.missing_label, "ActiveLearner.score"
+            X, y, sample_weight, self._marker(), "ActiveLearner.score"
         )
         if sample_weight is None:
             return self.estimator_.score(X, y)
@@ -1103,6 +967,11 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = get_tags(self.estimator).input_tags.sparse
+        inner = get_tags(self.estimator)
+        tags.input_tags.sparse = inner.input_tags.sparse
         tags.input_tags.allow_nan = False
+        if inner.estimator_type == "regressor":  # a regressor's learner regresses
+            tags.estimator_type = "regressor"
+            tags.classifier_tags = None
+            tags.regressor_tags = RegressorTags()
         return tags

@@ -641,7 +641,7 @@ class _LearningCurveScorer:
             X, reader=learner.estimator, owner=learner, reset=False, accept_sparse=True
         )
         X, y, sample_weight = _labeled_part(
-            X, y, sample_weight, learner.missing_label, repr(self)
+            X, y, sample_weight, learner._marker(), repr(self)
         )
         kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
         scores = np.array(

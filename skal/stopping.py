@@ -14,13 +14,14 @@ from numbers import Integral, Real
 from typing import Any, Optional
 
 import numpy as np
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, clone
 from sklearn.metrics import cohen_kappa_score
 from sklearn.utils import check_random_state
 
 from .embeddings import predict_proba
 from .uncertainty import least_confidence_score
 from .utils._data import take
+from .utils._random import seed_if_unset
 from .utils._sklearn_compat import Interval, RealNotInt
 
 __all__ = [
@@ -245,6 +246,8 @@ class StabilizingPredictions(BaseStoppingCriterion):
     True
     """
 
+    _needs_classifier = True  # compares predicted classes
+
     _parameter_constraints = {
         "stop_set_size": [
             Interval(Integral, 1, None, closed="left"),
@@ -310,6 +313,7 @@ class _BelowThreshold(BaseStoppingCriterion):
     _parameter_constraints = {"threshold": [Interval(Real, 0, 1, closed="both")]}
 
     _description = ""
+    _needs_classifier = True  # class probabilities
 
     def __init__(self, threshold=0.1):
         self.threshold = threshold
@@ -542,3 +546,124 @@ def _rounds_without_improvement(scores, min_delta):
         else:
             waited += 1
     return waited
+
+
+# -- the run of the criteria over one ActiveLearner.fit -------------------------------
+
+
+def _criteria_key(criteria):
+    """The types and parameters of a list of criteria, to tell whether they changed."""
+    return [
+        (type(c), sorted((k, repr(v)) for k, v in c.get_params(deep=False).items()))
+        for c in criteria
+    ]
+
+
+class _StoppingRun:
+    """The criteria of one ``ActiveLearner.fit``, asked after every fit.
+
+    Built by :meth:`start`: fresh clones of the learner's ``stopping``, or,
+    when the learner continues a real-labeling fit (``warm_start=True``), the
+    previous fit's criteria, which go on counting. :meth:`ask` records each
+    fit's values in the history and the first stop.
+
+    Attributes
+    ----------
+    criteria : list
+        The criteria asked (empty without ``stopping``).
+    stop : tuple or None
+        ``(round, n_labeled, reason)`` of the first stop, None if none yet.
+    """
+
+    def __init__(self, criteria, single, simulating, key):
+        self.criteria = criteria
+        self.single = single
+        self.simulating = simulating
+        self.key = key
+        self.stop = None
+
+    @classmethod
+    def start(cls, stopping, *, X_val, simulating, regression, seed, previous=None):
+        """The run of ``stopping`` (a criterion, a list or None) for one fit.
+
+        ``previous`` is the run of the fit this one continues (None: a fresh
+        start); it is continued only if it was a real-labeling run of the same
+        criteria, with the same parameters. Criteria whose ``random_state`` is
+        None are seeded with ``seed``.
+        """
+        if stopping is None:
+            return cls([], True, simulating, None)
+        single = not isinstance(stopping, (list, tuple))
+        given = [stopping] if single else list(stopping)
+        if not given:
+            raise ValueError(
+                "stopping=[] holds no criterion; pass a criterion, a non-empty list of "
+                "criteria, or None."
+            )
+        for criterion in given:
+            if not hasattr(criterion, "should_stop"):
+                raise ValueError(
+                    f"stopping holds {criterion!r}, which is not a stopping criterion (it "
+                    "has no should_stop method); see skal.stopping."
+                )
+        fresh = [clone(criterion) for criterion in given]
+        for criterion in fresh:
+            if hasattr(criterion, "_validate_params"):
+                criterion._validate_params()
+            name = type(criterion).__name__
+            if X_val is None and getattr(criterion, "_needs_validation", False):
+                raise ValueError(
+                    f"stopping={name}() needs a validation score "
+                    "each round: pass X_val and y_val to fit, or choose a criterion "
+                    "without labels (StabilizingPredictions, MinExpectedError)."
+                )
+            if regression and getattr(criterion, "_needs_classifier", False):
+                raise ValueError(
+                    f"stopping={name}() reads a classifier's predicted classes or "
+                    "probabilities, but the estimator is a regressor. For a regressor "
+                    "use ValidationPlateau() with X_val and y_val."
+                )
+        key = _criteria_key(fresh)
+        if (
+            previous is not None
+            and not simulating
+            and not previous.simulating
+            and previous.key == key
+        ):
+            return cls(previous.criteria, single, simulating, key)
+        for criterion in fresh:
+            if "random_state" in criterion.get_params(deep=False):
+                seed_if_unset(criterion, seed)
+        return cls(fresh, single, simulating, key)
+
+    def __bool__(self):
+        return bool(self.criteria)
+
+    def ask(self, history, estimator, X, pool, n_round):
+        """Ask every criterion after a fit; record its values; return a new stop."""
+        if not self.criteria:
+            return None
+        score = history.last("score")
+        if not self.simulating:
+            n_round = len(getattr(self.criteria[0], "values_", []))
+        state = RoundState(
+            estimator=estimator, X=X, pool=pool, n_round=n_round,
+            n_labeled=history.last("n_labeled"),
+            score=None if score is None or np.isnan(score) else score,
+        )
+        values, reasons = [], []
+        for criterion in self.criteria:
+            if criterion.should_stop(state):
+                reasons.append(criterion.reason_)
+            values.append(criterion.values_[-1])
+        history.append("stop_value", values[0] if self.single else values)
+        history.append("stop", bool(reasons))
+        if reasons and self.stop is None:
+            self.stop = (n_round, state.n_labeled, reasons[0])
+            return self.stop
+        return None
+
+    @property
+    def fitted(self):
+        """What ``stopping_`` holds: the criterion, or the list of them."""
+        return self.criteria[0] if self.single else list(self.criteria)

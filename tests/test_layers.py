@@ -21,7 +21,7 @@ LAYERS = [
       "skal.labeling"]),
     ("strategy kit", ["skal.base"]),
     ("strategies", ["skal.strategies"]),
-    ("rounds", ["skal.stopping", "skal.learner", "skal.metrics"]),
+    ("rounds", ["skal.stopping", "skal._rounds", "skal.learner", "skal.metrics"]),
     ("evaluation and views", ["skal.model_selection", "skal.inspection", "skal.plotting"]),
     ("entry points", ["skal.__main__", "skal._cli", "skal"]),
 ]
@@ -29,7 +29,8 @@ LAYERS = [
 # within the rounds layer: stopping criteria are below the learner, metrics
 # are pure functions of curves and know no learner
 BELOW = {("skal.stopping", "skal.learner"), ("skal.metrics", "skal.learner"),
-         ("skal.metrics", "skal.stopping")}
+         ("skal.metrics", "skal.stopping"), ("skal._rounds", "skal.learner"),
+         ("skal.stopping", "skal._rounds")}
 
 
 def _layer(module):

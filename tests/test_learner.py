@@ -1063,7 +1063,7 @@ def test_round_seeds_do_not_draw_from_the_pick_generator(data, monkeypatch):
     RandomState instance (whose state is read, not advanced)."""
     import contextlib
 
-    from skal import learner as learner_module
+    from skal import _rounds as learner_module
 
     X, y, _, _ = data
     X = X.astype(np.float32)

@@ -275,9 +275,13 @@ def test_real_labeling_counts_fits_of_the_same_learner(digits_split):
     y_known = np.full(len(y), -1)
     y_known[:40] = y[:40]
     learner = ActiveLearner(
-        LogisticRegression(max_iter=500), random_state=0,
+        LogisticRegression(max_iter=500), random_state=0, warm_start=True,
         stopping=StabilizingPredictions(stop_set_size=200, window=1, threshold=0.99),
     )
+    # without warm_start every fit starts afresh: a criterion never sees two fits
+    cold = clone(learner).set_params(warm_start=False)
+    for _ in range(2):
+        assert len(cold.fit(X, y_known).stopping_.values_) == 1 and not cold.stopped_
     learner.fit(X, y_known)
     assert not learner.stopped_ and np.isnan(learner.stopping_.values_[0])
     stop_set = learner.stopping_.stop_set_
@@ -305,7 +309,7 @@ def test_real_labeling_plateau(digits_split):
     X, y, X_val, y_val = digits_split
     y_known = np.full(len(y), -1)
     y_known[:60] = y[:60]
-    learner = ActiveLearner(LogisticRegression(max_iter=500),
+    learner = ActiveLearner(LogisticRegression(max_iter=500), warm_start=True,
                             stopping=ValidationPlateau(patience=1))
     learner.fit(X, y_known, X_val=X_val, y_val=y_val)
     assert not learner.stopped_

@@ -7,6 +7,7 @@ here runs a forward pass (see :mod:`skal.embeddings._passes`).
 """
 
 import numpy as np
+from sklearn.base import is_regressor
 from sklearn.linear_model import LinearRegression
 from sklearn.linear_model._base import LinearModel
 from sklearn.neural_network import MLPClassifier, MLPRegressor
@@ -142,8 +143,14 @@ def check_embedding(estimator, purpose="this strategy"):
             f"{purpose} needs an embedding of the pool, but "
             f"{_name(_final_estimator(estimator))} provides none: only skorch nets (input of "
             "the last linear layer), MLPClassifier or MLPRegressor (last hidden layer) and linear "
-            "models (the features) do. Use one of those, or an uncertainty "
-            "strategy such as EntropySampling, which needs only predict_proba."
+            "models (the features) do. Use one of those, or "
+            + (
+                "a strategy that needs only predictions, such as QueryByCommittee or "
+                "GreedySampling('y')."
+                if is_regressor(_final_estimator(estimator))
+                else "an uncertainty strategy such as EntropySampling, which needs only "
+                "predict_proba."
+            )
         )
 
 
