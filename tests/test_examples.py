@@ -155,6 +155,24 @@ def test_low_budget_mnist(data_home, tmp_path):
     assert (tmp_path / "accuracy_vs_labels.png").read_bytes()[:4] == PNG
 
 
+def test_committee_mnist(data_home, tmp_path):
+    require(data_home, *MNIST)
+    results = example_main("committee_mnist.py")(["--quick", "--output", str(tmp_path)])
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert saved["settings"]["trials"] == 2 and saved["mlp"]["n_labeled"] == [20, 40, 60]
+    mlp = {row["strategy"]: row for row in saved["mlp"]["summary"]}
+    forest = {row["strategy"]: row for row in saved["forest"]["summary"]}
+    assert set(mlp) == {"random", "entropy", "margin", "qbc-vote", "qbc-kl", "badge"}
+    assert set(forest) == set(mlp) - {"badge"}  # a forest has no embedding
+    for rows in (mlp, forest):
+        assert all(0.0 <= row["final_score_mean"] <= 1.0 for row in rows.values())
+        assert rows["random"]["labeling_efficiency"] == 1.0
+    for model in ("mlp", "forest"):
+        assert (tmp_path / model / "rounds.csv").exists()
+        assert (tmp_path / model / "learning_curves.png").read_bytes()[:4] == PNG
+    assert results["settings"]["members"] == 3
+
+
 def test_large_batch_mnist(data_home, tmp_path):
     require(data_home, *MNIST)
     results = example_main("large_batch_mnist.py")(["--quick", "--output", str(tmp_path)])
