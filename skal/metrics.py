@@ -19,6 +19,11 @@ computed with :func:`numpy.nanmean`: a trial marked ``NaN`` (a failed run, or
 one that stopped early) is left out of the mean of the rounds where it is
 ``NaN``.
 
+Scores follow scikit-learn's scorer convention: greater is better. An error
+(RMSE, MAE) is passed as its ``"neg_"`` scorer gives it, negated, e.g. the
+values of ``"neg_root_mean_squared_error"``; every function here then reads
+the curve correctly, and nothing assumes scores in [0, 1].
+
 References
 ----------
 .. [1] J. T. Ash, C. Zhang, A. Krishnamurthy, J. Langford and A. Agarwal,
@@ -178,8 +183,9 @@ def labels_to_reach(n_labeled, scores, target):
         Labels after each round, strictly increasing (e.g.
         ``ActiveLearner.history_["n_labeled"]``).
     scores : array-like of shape (n_rounds,) or (n_trials, n_rounds)
-        Test score after each round, higher is better. For 2-D scores the
-        mean over trials is used, leaving out ``NaN`` trials.
+        Test score after each round, greater is better (an error as its
+        ``"neg_"`` scorer gives it, negated). For 2-D scores the mean over
+        trials is used, leaving out ``NaN`` trials.
     target : float
         The score to reach.
 
@@ -209,6 +215,12 @@ def labels_to_reach(n_labeled, scores, target):
 
     >>> labels_to_reach(n_labeled, [[0.4, 0.6, 0.8], [0.6, 0.8, 0.8]], target=0.75)
     250.0
+
+    An error is reached when its negation is: the labels to an RMSE of 2.5,
+    on a curve of ``"neg_root_mean_squared_error"`` scores:
+
+    >>> labels_to_reach(n_labeled, [-3.0, -2.0, -1.5], target=-2.5)
+    150.0
     """
     n_labeled = _check_n_labeled(n_labeled)
     curve = _mean_curve(_check_scores(scores, n_labeled.size), n_labeled)
@@ -248,8 +260,9 @@ def labeling_efficiency(
     n_labeled : array-like of shape (n_rounds,)
         Labels after each round of the strategy, strictly increasing.
     scores : array-like of shape (n_rounds,) or (n_trials, n_rounds)
-        The strategy's test scores (higher is better); 2-D: one row per
-        trial, ``NaN`` trials left out of the mean.
+        The strategy's test scores (greater is better: an error as its
+        ``"neg_"`` scorer gives it, negated); 2-D: one row per trial, ``NaN``
+        trials left out of the mean.
     baseline_scores : array-like of shape (n_rounds_baseline,) or (n_trials_baseline, n_rounds_baseline)
         The baseline's test scores, usually random sampling.
     n_labeled_baseline : array-like of shape (n_rounds_baseline,), default=None
@@ -285,6 +298,12 @@ def labeling_efficiency(
     1.5
     >>> labeling_efficiency(n_labeled, [0.6, 0.8, 0.85], [0.6, 0.7, 0.8], target=0.7)
     1.333...
+
+    With negative RMSE, the strategy reaches an RMSE of 2.0 with 200
+    labels, random sampling with 300:
+
+    >>> labeling_efficiency(n_labeled, [-3.0, -2.0, -1.8], [-3.0, -2.5, -2.0])
+    1.5
     """
     n_labeled, curve, n_baseline, baseline = _two_curves(
         n_labeled, scores, baseline_scores, n_labeled_baseline
@@ -325,8 +344,9 @@ def labeling_efficiency_curve(
     n_labeled : array-like of shape (n_rounds,)
         Labels after each round of the strategy, strictly increasing.
     scores : array-like of shape (n_rounds,) or (n_trials, n_rounds)
-        The strategy's test scores (higher is better); 2-D: one row per
-        trial, ``NaN`` trials left out of the mean.
+        The strategy's test scores (greater is better: an error as its
+        ``"neg_"`` scorer gives it, negated); 2-D: one row per trial, ``NaN``
+        trials left out of the mean.
     baseline_scores : array-like of shape (n_rounds_baseline,) or (n_trials_baseline, n_rounds_baseline)
         The baseline's test scores, usually random sampling.
     n_labeled_baseline : array-like of shape (n_rounds_baseline,), default=None
@@ -404,6 +424,11 @@ def area_under_learning_curve(n_labeled, scores, *, normalize=True):
     score's own scale. A curve of a single round has no width; its
     normalized area is its one score (and its raw area 0).
 
+    Only the label axis is normalized, never the scores: nothing assumes
+    them in [0, 1]. For a ``"neg_"`` scorer the area is negative, the mean
+    negated error over the label range (``-2.0`` is a mean RMSE of 2.0), and
+    greater is still better.
+
     Parameters
     ----------
     n_labeled : array-like of shape (n_rounds,)
@@ -432,6 +457,11 @@ def area_under_learning_curve(n_labeled, scores, *, normalize=True):
     140.0
     >>> area_under_learning_curve([10, 20], [[0.5, 0.7], [0.6, 0.6]])
     array([0.6, 0.6])
+
+    Negative RMSE: a mean RMSE of 2.25 over the 200 labels.
+
+    >>> area_under_learning_curve([0, 100, 200], [-3.0, -2.0, -2.0])
+    -2.25
     """
     n_labeled = _check_n_labeled(n_labeled)
     scores = _check_scores(scores, n_labeled.size)
@@ -453,7 +483,8 @@ def penalty_matrix(scores, *, alpha=0.05):
     with a two-tailed paired t-test over trials
     (:func:`scipy.stats.ttest_rel`, trial ``k`` of ``i`` paired with trial
     ``k`` of ``j``, so trials should share seeds and data splits). Strategy
-    ``i`` wins the round when ``p < alpha`` and its mean score is higher.
+    ``i`` wins the round when ``p < alpha`` and its mean score is greater
+    (scikit-learn's convention: for a ``"neg_"`` scorer, the smaller error).
     ``P[i, j]`` is the fraction of rounds ``i`` wins; the diagonal is 0.
     Summing a column gives how often a strategy is beaten, summing a row how
     often it wins.
@@ -470,7 +501,8 @@ def penalty_matrix(scores, *, alpha=0.05):
     Parameters
     ----------
     scores : dict of str to array-like of shape (n_trials, n_rounds)
-        Test scores of each strategy, higher is better, one row per trial
+        Test scores of each strategy, greater is better (an error as its
+        ``"neg_"`` scorer gives it, negated), one row per trial
         (seed), one column per round. Every array has the same shape.
     alpha : float, default=0.05
         Significance level, in (0, 1).
@@ -696,8 +728,10 @@ def make_learning_curve_scorer(metric="aulc", scoring=None):
     scoring : str, callable or None, default=None
         How each round's estimator is scored, as in
         :func:`sklearn.metrics.check_scoring`: a scorer name such as
-        ``"balanced_accuracy"``, a scorer callable, or ``None`` for the
-        estimator's ``score`` (accuracy for classifiers).
+        ``"balanced_accuracy"`` or ``"neg_root_mean_squared_error"``, a
+        scorer callable, or ``None`` for the estimator's ``score`` (accuracy
+        for a classifier, R² for a regressor). Greater is better: the
+        ``"aulc"`` of a ``"neg_"`` scorer is the mean negated error.
 
     Returns
     -------

@@ -16,21 +16,23 @@ from numbers import Integral
 
 import numpy as np
 import sklearn
-from sklearn.base import clone
+from sklearn.base import clone, is_regressor
 from sklearn.exceptions import FitFailedWarning
 from sklearn.metrics import check_scoring
-from sklearn.model_selection import StratifiedKFold, check_cv
+from sklearn.model_selection import KFold, StratifiedKFold, check_cv
 from sklearn.utils import check_random_state
 from sklearn.utils.parallel import Parallel, delayed
 
 from ._config import get_config
 from .embeddings._estimators import _final_net
 from .exceptions import TrialsFailedError
+from .base._strategy import _as_strategy, _fit_targets, _regression_error
 from .embeddings._passes import _torch_seeded
 from .learner import AUTO_ROUNDS, ActiveLearner
 from .strategies import RandomSampling
 from .strategies._names import _named_strategies, resolve_strategy, strategy_aliases
 from .utils._data import check_pool, pool_kind, take, with_labels
+from .utils._labels import _marks_missing_values, _unlabeled_mask
 from .utils._random import draw_seed, seed_if_unset
 
 __all__ = ["active_learning_curve", "compare_strategies", "StrategyComparison",
@@ -42,23 +44,91 @@ def _check_scorer_fits(estimator, scoring):
     response = getattr(scorer, "_response_method", None)
     methods = (response,) if isinstance(response, str) else tuple(response or ())
     if methods and not any(hasattr(estimator, m) for m in methods):
+        fix = (
+            "another scoring (e.g. 'r2' or 'neg_root_mean_squared_error')"
+            if is_regressor(estimator)
+            else "another scoring (e.g. 'accuracy') or a probabilistic estimator"
+        )
         raise ValueError(
             f"scoring={scoring!r} needs {' or '.join(methods)}, which "
-            f"{type(estimator).__name__} does not have. Choose another scoring (e.g. "
-            "'accuracy') or a probabilistic estimator."
+            f"{type(estimator).__name__} does not have. Choose {fix}."
         )
 
 
-def _trials(X, y, X_test, y_test, cv, n_repeats, rng):
-    """(pool indices or None, test data, fold, repeat) for every trial."""
+def _wrapped_strategies(strategy):
+    """The strategies a wrapping strategy runs: a switch's two, a meta-strategy's inner one.
+
+    The learner hands its estimator down to them, so each must serve it too.
+    """
+    if not getattr(strategy, "_wraps_strategy", False):
+        return []
+    found = []
+    for value in strategy.get_params(deep=False).values():
+        if not isinstance(value, str) and not hasattr(value, "_serves_regression"):
+            continue
+        try:
+            inner = _as_strategy(value)
+        except ValueError:  # a string parameter that names no strategy
+            continue
+        found += [inner, *_wrapped_strategies(inner)]
+    return found
+
+
+def _check_strategies_serve(learner, strategies):
+    """Fail before any trial if a strategy cannot serve the learner's regressor.
+
+    The learner's own check, run once here rather than in every trial: each
+    would fail with the same error, which names the regression strategies.
+    """
+    if not learner._regression():
+        return
+    for strategy in strategies:
+        strategy = clone(learner).set_params(strategy=strategy)._resolve_strategy(
+            regression=True)
+        for inner in _wrapped_strategies(strategy):
+            if (getattr(inner, "_needs_estimator", True)
+                    and not getattr(inner, "_serves_regression", True)):
+                raise ValueError(_regression_error(type(inner).__name__, learner.estimator))
+
+
+def _check_all_labeled(learner, y, name="y", X_name="X"):
+    """Fail if ``y`` has entries the learner reads as unlabeled (NaN for a regressor).
+
+    A simulation reveals labels from ``y``: every one must be known. Only a
+    marker that is a missing value (NaN or None) is checked here; a numeric or
+    string marker is read by the learner as before.
+    """
+    marker = learner._marker()
+    if not _marks_missing_values(marker):
+        return
+    unlabeled = _unlabeled_mask(np.asarray(y), marker)
+    if unlabeled.any():
+        raise ValueError(
+            f"{name} has {int(unlabeled.sum())} missing value(s) (NaN or None, first at "
+            f"{name}[{int(np.flatnonzero(unlabeled)[0])}]), which the learner reads as "
+            f"unlabeled (missing_label={learner.missing_label!r}). The simulation reveals "
+            f"labels from {name}, so every sample needs one: drop the unlabeled samples, "
+            f"e.g. keep = ~np.isnan({name}); {X_name}, {name} = {X_name}[keep], "
+            f"{name}[keep]."
+        )
+
+
+def _trials(X, y, X_test, y_test, cv, n_repeats, rng, regression=False):
+    """(pool indices or None, test data, fold, repeat) for every trial.
+
+    The folds of a regressor are plain (KFold), a classifier's stratified.
+    """
     if X_test is not None:
         if cv is not None:
             raise ValueError("Pass either cv or (X_test, y_test), not both.")
         return [(None, None, 0, r) for r in range(n_repeats)]
     if cv is None:
-        cv = StratifiedKFold(n_splits=5, shuffle=True, random_state=draw_seed(rng))
-    cv = check_cv(cv, y, classifier=True)
-    if isinstance(cv, StratifiedKFold) or "Stratified" in type(cv).__name__:
+        folds = KFold if regression else StratifiedKFold
+        cv = folds(n_splits=5, shuffle=True, random_state=draw_seed(rng))
+    cv = check_cv(cv, y, classifier=not regression)
+    if not regression and (
+        isinstance(cv, StratifiedKFold) or "Stratified" in type(cv).__name__
+    ):
         classes, counts = np.unique(y, return_counts=True)
         n_splits = cv.get_n_splits()
         if counts.min() < n_splits:
@@ -103,7 +173,7 @@ _WARMED_UP = set()  # estimator types already fitted once in this process
 
 
 def _warm_up(estimator, X, y):
-    """Fit the estimator once, untimed, on a few samples of two classes.
+    """Fit the estimator once, untimed, on a few samples (of two classes).
 
     One-time start-up costs of a process (torch's above all) would otherwise be
     billed to whichever trial a worker runs first, skewing the time columns.
@@ -112,8 +182,11 @@ def _warm_up(estimator, X, y):
     if key in _WARMED_UP:
         return
     _WARMED_UP.add(key)
-    classes = np.unique(y)[:2]
-    idx = np.concatenate([np.flatnonzero(y == c)[:3] for c in classes])
+    if is_regressor(estimator):
+        idx = np.arange(min(6, len(y)))
+    else:
+        classes = np.unique(y)[:2]
+        idx = np.concatenate([np.flatnonzero(y == c)[:3] for c in classes])
     estimator = clone(estimator)
     net = _final_net(estimator)
     if net is not None:
@@ -122,7 +195,7 @@ def _warm_up(estimator, X, y):
         # seeded, and so under the lock of torch's global generators: a trial in
         # another thread of this process may be drawing from them
         with _torch_seeded(net, 0):
-            estimator.fit(with_labels(take(X, idx), y[idx]), y[idx])
+            estimator.fit(with_labels(take(X, idx), y[idx]), _fit_targets(estimator, y[idx]))
     except Exception:  # the real fit will report any problem
         pass
 
@@ -155,12 +228,17 @@ def _run_trial(learner, X, y, X_test, y_test, info, error_score, n_threads):
     return {**info, "error": None, **{key: history[key] for key in keys}}
 
 
-def _tasks(learner, X, y, X_test, y_test, cv, n_repeats, scoring, random_state):
-    """Validated (learner, data, info) for every trial, before any runs."""
+def _tasks(learner, X, y, X_test, y_test, cv, n_repeats, scoring, random_state,
+           strategies=None):
+    """Validated (learner, data, info) for every trial, before any runs.
+
+    ``strategies`` (default: the learner's own) are checked against the
+    estimator: a classification strategy for a regressor fails here, once.
+    """
     if not isinstance(learner, ActiveLearner):
         raise ValueError(
             f"learner must be an ActiveLearner; got {type(learner).__name__}. Wrap your "
-            "classifier: ActiveLearner(estimator, strategy, ...)."
+            "classifier or regressor: ActiveLearner(estimator, strategy, ...)."
         )
     if not isinstance(n_repeats, numbers.Integral) or n_repeats < 1:
         raise ValueError(f"n_repeats={n_repeats!r} must be a positive integer.")
@@ -169,13 +247,17 @@ def _tasks(learner, X, y, X_test, y_test, cv, n_repeats, scoring, random_state):
     # the learner's own check, once: every trial's pool is rows of this X
     X = check_pool(X, reader=learner.estimator, accept_sparse=True)
     y = np.asarray(y)
+    regression = learner._regression()
+    _check_strategies_serve(learner, [learner.strategy] if strategies is None else strategies)
+    _check_all_labeled(learner, y)
     if X_test is not None:
         X_test = check_pool(X_test, reader=learner.estimator, accept_sparse=True,
                             name="X_test")
+        _check_all_labeled(learner, y_test, "y_test", "X_test")
     scoring = learner.scoring if scoring is None else scoring
     _check_scorer_fits(learner.estimator, scoring)
     rng = check_random_state(random_state)
-    trials = _trials(X, y, X_test, y_test, cv, n_repeats, rng)
+    trials = _trials(X, y, X_test, y_test, cv, n_repeats, rng, regression)
     seeds = draw_seed(rng, size=len(trials))
     n_pool = min(len(y) if split is None else len(split[0]) for split, *_ in trials)
     n_initial, budget = _resolve_sizes(learner, n_pool)
@@ -365,17 +447,25 @@ def active_learning_curve(
         The configuration to evaluate; cloned for every trial.
     X, y : array-like
         The samples and their labels (all known: labels are revealed as the
-        simulation queries them).
+        simulation queries them): classes for a classifier, numbers for a
+        regressor. An entry the learner reads as unlabeled (NaN for a
+        regressor) is refused.
     X_test, y_test : array-like, default=None
         A fixed test set. If None, cross-validation folds are used.
     cv : int, cross-validation generator or iterable, default=None
-        Folds when there is no test set; None means 5 stratified shuffled
-        folds (seeded from ``random_state``).
+        Folds when there is no test set; None means 5 shuffled folds (seeded
+        from ``random_state``), stratified for a classifier
+        (``StratifiedKFold``) and plain for a regressor (``KFold``). An int
+        ``k`` gives ``k`` folds of the same kind, unshuffled, as
+        :func:`sklearn.model_selection.check_cv` does.
     n_repeats : int, default=1
         Runs per fold (or of the single pool), each with its own initial set.
     scoring : str or callable, default=None
         Test score recorded after every round; None uses the learner's
-        ``scoring`` (itself defaulting to the estimator's ``score``).
+        ``scoring`` (itself defaulting to the estimator's ``score``: accuracy
+        for a classifier, R² for a regressor). Scores follow scikit-learn's
+        sign convention, greater is better: a ``"neg_"`` scorer such as
+        ``"neg_root_mean_squared_error"`` records negative values.
     n_jobs : int, default=None
         Trials run in parallel through joblib; under
         ``joblib.parallel_config(backend="dask")`` they run on a Dask cluster.
@@ -491,8 +581,9 @@ class StrategyComparison:
     n_labeled : ndarray of shape (n_rounds,)
         Labels after each round.
     scores, fit_times, query_times : dict of str to ndarray of shape (n_trials, n_rounds)
-        Per strategy: test score, training time and selection time (seconds)
-        of every round of every trial. A failed trial's scores are
+        Per strategy: test score (as the scorer gives it, greater is better:
+        negative for a ``"neg_"`` scorer), training time and selection time
+        (seconds) of every round of every trial. A failed trial's scores are
         ``error_score`` (NaN by default) and its times NaN; the query time
         of round 0 is NaN.
     trials : list of dict
@@ -508,7 +599,9 @@ class StrategyComparison:
         Labeling efficiency at the highest score both curves reach
         (:func:`skal.metrics.labeling_efficiency`).
     aulc : dict of str to ndarray of shape (n_trials,)
-        Normalized area under each trial's learning curve.
+        Normalized area under each trial's learning curve: its mean score
+        over the label range, on the scorer's scale (see
+        :func:`skal.metrics.area_under_learning_curve`).
     penalty : ndarray of shape (n_strategies, n_strategies)
         Fraction of rounds where the row strategy beats the column one
         (paired two-tailed t-test across trials, ``alpha``).
@@ -623,7 +716,9 @@ class StrategyComparison:
             (or keys) ``strategy``, ``final_score_mean``, ``final_score_std``,
             ``labeling_efficiency``, ``aulc_mean``, ``aulc_std``,
             ``query_time_mean`` and ``fit_time_mean`` (seconds per round),
-            ``strategies_beaten_per_round``, ``n_failed_trials``.
+            ``strategies_beaten_per_round``, ``n_failed_trials``. The
+            scores and areas are on the scorer's scale, sign included (the
+            mean negative RMSE for ``"neg_root_mean_squared_error"``).
 
             ``strategies_beaten_per_round`` is the row sum of the penalty
             matrix: the number of other strategies this one beats (paired
@@ -818,19 +913,30 @@ def compare_strategies(
         ``strategy`` is replaced by each of ``strategies``.
     strategies : list or dict
         Strategy instances or names (see :func:`resolve_strategy`), or a dict
-        name → strategy. Names default to the class names.
+        name → strategy. Names default to the class names. With a regressor,
+        every strategy must serve regression (random sampling and the
+        representation strategies such as ``CoreSet`` and
+        ``KMeansSampling`` do): a classification strategy raises a
+        ``ValueError`` naming those that do, before any trial runs.
     X, y : array-like
-        The samples and their labels, as for :func:`active_learning_curve`.
+        The samples and their labels (classes, or numeric targets for a
+        regressor), as for :func:`active_learning_curve`.
     X_test, y_test : array-like, default=None
         A fixed test set. If None, cross-validation folds are used.
     cv : int, cross-validation generator or iterable, default=None
-        Folds when there is no test set; None means 5 stratified shuffled
-        folds (seeded from ``random_state``).
+        Folds when there is no test set; None means 5 shuffled folds (seeded
+        from ``random_state``), stratified for a classifier
+        (``StratifiedKFold``) and plain for a regressor (``KFold``). An int
+        ``k`` gives ``k`` folds of the same kind, unshuffled, as
+        :func:`sklearn.model_selection.check_cv` does.
     n_repeats : int, default=1
         Runs per fold (or of the single pool), each with its own initial set.
     scoring : str or callable, default=None
         Test score recorded after every round; None uses the learner's
-        ``scoring`` (itself defaulting to the estimator's ``score``).
+        ``scoring`` (itself defaulting to the estimator's ``score``: accuracy
+        for a classifier, R² for a regressor). Scores follow scikit-learn's
+        sign convention, greater is better: a ``"neg_"`` scorer such as
+        ``"neg_root_mean_squared_error"`` records negative values.
     n_jobs : int, default=None
         The (strategy, trial) runs run in parallel through joblib.
     random_state : int, RandomState instance or None, default=None
@@ -857,7 +963,11 @@ def compare_strategies(
     comparison : StrategyComparison
         Curves, labeling efficiency, area under the curve, penalty matrix and
         times; ``summary()`` gives one row per strategy (a pandas DataFrame
-        when pandas is installed).
+        when pandas is installed). Scores keep the scorer's sign, and every
+        comparison reads greater as better: with
+        ``"neg_root_mean_squared_error"`` the curves, final scores and areas
+        are negative RMSE, and a strategy that lowers the RMSE faster is the
+        more efficient.
 
     See Also
     --------
@@ -887,6 +997,22 @@ def compare_strategies(
     ['RandomSampling', 'EntropySampling', 'MarginSampling']
     >>> comparison.summary()["strategy"].tolist()
     ['RandomSampling', 'EntropySampling', 'MarginSampling']
+
+    With a regressor, the folds are plain ``KFold`` and the strategies those
+    that serve regression; a ``"neg_"`` scorer gives negative scores, greater
+    is better:
+
+    >>> from sklearn.datasets import make_friedman1
+    >>> from sklearn.linear_model import Ridge
+    >>> from skal import CoreSet
+    >>> X, y = make_friedman1(n_samples=300, random_state=0)
+    >>> learner = ActiveLearner(Ridge(), initial_size=20, batch_size=20, budget=60,
+    ...                         scoring="neg_root_mean_squared_error")
+    >>> comparison = compare_strategies(learner, [CoreSet()], X, y, cv=3, random_state=0)
+    >>> comparison.names
+    ['RandomSampling', 'CoreSet']
+    >>> bool((comparison.summary()["final_score_mean"] < 0).all())
+    True
     """
     _check_error_score(error_score)
     named = _named_strategies(strategies)
@@ -896,7 +1022,8 @@ def compare_strategies(
         named = {baseline: RandomSampling(), **named}
     else:
         named = {baseline: named[baseline], **{n: s for n, s in named.items() if n != baseline}}
-    tasks, scoring = _tasks(learner, X, y, X_test, y_test, cv, n_repeats, scoring, random_state)
+    tasks, scoring = _tasks(learner, X, y, X_test, y_test, cv, n_repeats, scoring, random_state,
+                            strategies=list(named.values()))
     all_tasks, labels = [], []
     for name, strategy in named.items():
         for trial_learner, data, info in tasks:

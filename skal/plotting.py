@@ -26,7 +26,10 @@ The attributes read from ``comparison`` are:
 - ``efficiency`` : dict name → ``(targets, efficiency)``, two 1-D arrays;
 - ``penalty`` : ndarray of shape (k, k) over ``names``, the fraction of
   rounds where the row strategy beats the column strategy;
-- ``scoring`` : str, the score's name, e.g. ``"accuracy"``.
+- ``scoring`` : str, the score's name, e.g. ``"accuracy"``. Scores are drawn
+  as the scorer gives them, greater is better: a ``"neg_"`` scorer (such as
+  ``"neg_root_mean_squared_error"`` for a regressor) draws negative errors,
+  and its axis says "(greater is better)".
 
 Examples
 --------
@@ -161,6 +164,14 @@ def _new_axes(figsize):
     return ax
 
 
+def _score_label(scoring):
+    """The axis text of a score: its name, and the sign convention of a "neg_" scorer."""
+    scoring = str(scoring)
+    if scoring.startswith("neg_"):
+        return f"test {scoring} (greater is better)"
+    return f"test {scoring}"
+
+
 def _baseline_of(comparison, names, caller):
     baseline = comparison.baseline
     if baseline not in names:
@@ -228,6 +239,15 @@ def plot_learning_curves(comparison, ax=None):
     'Learning curves (mean ± 1 std over 2 trials)'
     >>> import matplotlib.pyplot as plt
     >>> plt.close(ax.figure)
+
+    A ``"neg_"`` scorer's curves are negative errors, and the axis says so:
+
+    >>> comparison.scoring = "neg_root_mean_squared_error"
+    >>> comparison.scores = {name: -1 - scores for name, scores in comparison.scores.items()}
+    >>> ax = plot_learning_curves(comparison)
+    >>> ax.get_ylabel()
+    'test neg_root_mean_squared_error (greater is better)'
+    >>> plt.close(ax.figure)
     """
     caller = "plot_learning_curves"
     _check_attributes(comparison, ["names", "baseline", "n_labeled", "scores", "scoring"], caller)
@@ -264,7 +284,7 @@ def plot_learning_curves(comparison, ax=None):
     plural = "" if trials == [1] else "s"
     ax.set_title(f"Learning curves ({spread}{n_trials} trial{plural})")
     ax.set_xlabel("number of labeled samples")
-    ax.set_ylabel(f"test {comparison.scoring}")
+    ax.set_ylabel(_score_label(comparison.scoring))
     ax.grid(alpha=0.3)
     _legend(ax, len(names), "lower right")
     return ax
@@ -359,7 +379,7 @@ def plot_labeling_efficiency(comparison, ax=None):
                 linewidth=1.6, label=label, **styles[name])
     ax.axhline(1.0, linewidth=1.4, label=f"{baseline} (baseline)", zorder=1, **_BASELINE_STYLE)
     ax.set_title(f"Labeling efficiency (above 1: fewer labels than {baseline})")
-    ax.set_xlabel(f"target test {comparison.scoring}")
+    ax.set_xlabel(f"target {_score_label(comparison.scoring)}")
     ax.set_ylabel("labeling efficiency vs random (×)")
     ax.grid(alpha=0.3)
     _legend(ax, len(curves) + 1, "best")

@@ -8,7 +8,8 @@ of them can rank a pool directly. :class:`~skal.LeastConfidence`,
 the stopping criteria all compute their scores with these functions; the
 disagreement of a committee's members (:class:`~skal.QueryByCommittee`) is
 scored by :func:`vote_entropy_score`, :func:`consensus_entropy_score` and
-:func:`kl_to_consensus_score`.
+:func:`kl_to_consensus_score`, and the disagreement of a committee of
+regressors by :func:`committee_variance_score`.
 """
 
 import numpy as np
@@ -17,6 +18,7 @@ from .exceptions import EmbeddingError
 
 __all__ = [
     "bald_score",
+    "committee_variance_score",
     "consensus_entropy_score",
     "entropy_score",
     "kl_to_consensus_score",
@@ -330,6 +332,49 @@ def kl_to_consensus_score(member_proba):
     p = _proba(member_proba, 3, "member_proba", "(n_samples, n_members, n_classes)")
     # the mean KL to the mean is the mutual information: BALD's own computation
     return _mutual_information(torch.as_tensor(p)).numpy()
+
+
+def committee_variance_score(predictions):
+    """Variance of a committee of regressors: how far its members' predictions spread.
+
+    ``(1/M) Σ_m (f_m(x) − f̄(x))²`` with ``f̄ = (1/M) Σ_m f_m`` the mean of
+    the ``M`` members' predictions: the population variance (``ddof=0``), the
+    query-by-committee score for regression (Burbidge et al., 2007; modAL's
+    ``max_std_sampling`` ranks by its square root, the same order).
+
+    Parameters
+    ----------
+    predictions : array-like of shape (n_samples, n_members)
+        Each member's prediction for each sample (the layout of
+        :func:`vote_entropy_score`'s votes: one row per sample).
+
+    Returns
+    -------
+    scores : ndarray of shape (n_samples,)
+        Higher means more disagreement; float64, 0 when every member predicts
+        the same value.
+
+    See Also
+    --------
+    skal.QueryByCommittee : The strategy that ranks a pool by this score.
+    vote_entropy_score : The disagreement of a committee of classifiers.
+
+    References
+    ----------
+    .. [1] R. Burbidge, J. J. Rowland and R. D. King, "Active Learning for
+       Regression Based on Query by Committee", IDEAL 2007, LNCS 4881,
+       pp. 209-218.
+
+    Examples
+    --------
+    >>> from skal.uncertainty import committee_variance_score
+    >>> committee_variance_score([[1.0, 1.0, 1.0], [0.0, 2.0, 4.0], [1.0, 3.0, 1.0]])
+    array([0.        , 2.66666667, 0.88888889])
+    """
+    predictions = _proba(predictions, 2, "predictions", "(n_samples, n_members)")
+    if predictions.shape[1] == 0:
+        raise ValueError("predictions must hold at least one member's prediction per sample.")
+    return np.var(predictions.astype(np.float64, copy=False), axis=1)
 
 
 _BY_NAME = {

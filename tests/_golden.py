@@ -151,15 +151,38 @@ def cases(estimators=None):
                                     else f"({disagreement})")
         meta[key] = (lambda d=disagreement: committee(
             [estimators["logreg"](), estimators["mlp"]()], disagreement=d, prefit=True))
+    # The strategies made for regression get a regressor rebuilt from the recorded
+    # logistic regression's first row (no fit: no upstream numbers), under "|logreg"
+    # only; their labels are the recorded classes read as numbers.
+    def ridge():
+        from sklearn.linear_model import Ridge
+
+        logreg = estimators["logreg"]()
+        est = Ridge()
+        est.coef_, est.intercept_ = logreg.coef_[0].copy(), float(logreg.intercept_[0])
+        est.n_features_in_ = logreg.n_features_in_
+        return est
+
+    regression = {
+        f"GreedySampling({approach})": (lambda a=approach: skal.GreedySampling(
+            a, ridge(), prefit=True, random_state=0)) for approach in ("x", "y", "xy")
+    }
+    for name in ("LCMD", "MAXDET"):  # the last-layer kernel of the rebuilt regressor
+        regression[f"{name}(ll)"] = (lambda name=name: classes[name](
+            ridge(), prefit=True, kernel="ll", random_state=0))
+    meta.update(regression)
     out = []
     for est_name, make_estimator in estimators.items():
         for name in sorted(classes) + sorted(meta):
-            if name.startswith("QueryByCommittee") and est_name != "logreg":
+            own = name.startswith("QueryByCommittee") or name in regression
+            if own and est_name != "logreg":
                 continue
 
             def make(name=name, make_estimator=make_estimator):
                 if name.startswith("QueryByCommittee"):
                     return meta[name]().fit(X_lab, y_lab)
+                if name in regression:
+                    return meta[name]().fit(X_lab, y_lab.astype(np.float64))
                 if name in meta:
                     strategy = meta[name]()
                 else:

@@ -134,6 +134,59 @@ def test_compare_help_is_complete(capsys):
                    "--dropout", "--n-jobs", "--seed",
                    "--output", "--verbose"):
         assert option in text
+    for value in ("diabetes", "friedman1", "ridge", "random greedy lcmd maxdet"):
+        assert value in " ".join(text.split())
+
+
+def test_compare_a_regression_dataset_writes_tables_and_plots(tmp_path, capsys):
+    import csv
+
+    status = main(["compare", "--dataset", "diabetes", "--strategies", "random", "coreset",
+                   "--trials", "2", "--budget", "60", "--model", "ridge",
+                   "--output", str(tmp_path)])
+    assert status == 0
+    out = capsys.readouterr().out
+    assert re.search(r"strategy\s+final -RMSE\s+label eff\.\s+AULC", out)
+    assert "neg_root_mean_squared_error, the negated RMSE" in out
+    with open(tmp_path / "rounds.csv") as f:
+        rounds = list(csv.DictReader(f))
+    assert len(rounds) == 2 * 2 * 3  # strategies x trials x rounds (20, 40, 60 labels)
+    scores = np.array([float(r["score"]) for r in rounds])
+    # standardized targets: the negated RMSE of a Ridge lies between -1 (the mean) and 0
+    assert np.all((scores < 0) & (scores > -1.5))
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert [row["strategy"] for row in summary] == ["RandomSampling", "CoreSet"]
+    assert summary[0]["labeling_efficiency"] == 1.0
+    for row in summary:
+        final = [float(r["score"]) for r in rounds
+                 if r["strategy"] == row["strategy"] and r["round"] == "2"]
+        assert row["final_score_mean"] == pytest.approx(np.mean(final))
+    for name in ("learning_curves", "labeling_efficiency", "penalty_matrix", "time_breakdown"):
+        assert (tmp_path / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_compare_regression_defaults_to_regression_strategies(tmp_path, capsys):
+    status = main(["compare", "--dataset", "friedman1", "--pool-size", "200", "--test-size",
+                   "100", "--model", "ridge", "--trials", "1", "--budget", "40",
+                   "--output", str(tmp_path)])
+    assert status == 0
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert [row["strategy"] for row in summary] == [
+        "RandomSampling", "GreedySampling", "LCMD", "MAXDET"]
+
+
+def test_compare_regression_with_the_skorch_mlp(tmp_path, capsys):
+    """The net is a NeuralNetRegressor, fitted on float32 columns by ActiveLearner."""
+    import csv
+
+    status = main(["compare", "--dataset", "friedman1", "--pool-size", "200", "--test-size",
+                   "100", "--strategies", "coreset", "--trials", "1", "--budget", "40",
+                   "--epochs", "3", "--output", str(tmp_path)])
+    assert status == 0
+    assert "model mlp" in capsys.readouterr().out
+    with open(tmp_path / "rounds.csv") as f:
+        scores = [float(r["score"]) for r in csv.DictReader(f)]
+    assert len(scores) == 2 * 2 and np.all(np.isfinite(scores)) and max(scores) < 0
 
 
 @pytest.mark.parametrize("retrain", ["reset", "update"])
@@ -181,6 +234,15 @@ def _run_cli(*args, cwd):
         ("compare", ["--pool-size", "0"], "--pool-size must be a positive integer; got 0."),
         ("compare", ["--model", "logreg", "--budget", "100000"],
          "budget=100000 is larger than the pool"),
+        ("compare", ["--dataset", "diabetes", "--model", "logreg"],
+         "--model logreg is a classification model, but --dataset diabetes is a regression "
+         "data set: use --model ridge or mlp."),
+        ("compare", ["--model", "ridge"],
+         "--model ridge is a regression model, but --dataset digits is a classification "
+         "data set: use --model logreg or mlp."),
+        ("compare", ["--dataset", "diabetes", "--strategies", "random", "entropy", "badge"],
+         "EntropySampling needs a classifier (class probabilities or a hypothesized label), "
+         "but NeuralNetRegressor is a regressor. For regression use one of: "),
         ("demo", ["--batch-size", "0"], "--batch-size must be a positive integer; got 0."),
         ("demo", ["--test-size", "1.5"], "--test-size must be a fraction in (0, 1); got 1.5."),
     ],

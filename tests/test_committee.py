@@ -7,14 +7,20 @@ import warnings
 
 import numpy as np
 import pytest
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
-from sklearn.datasets import load_digits, load_iris
-from sklearn.ensemble import BaggingClassifier, RandomForestClassifier
-from sklearn.linear_model import LogisticRegression, Perceptron
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
+from sklearn.datasets import load_digits, load_iris, make_friedman1
+from sklearn.ensemble import (
+    BaggingClassifier,
+    BaggingRegressor,
+    ExtraTreesRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
+)
+from sklearn.linear_model import LogisticRegression, Perceptron, Ridge
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.tree import DecisionTreeClassifier
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from sklearn.utils._param_validation import InvalidParameterError
 
 from skal import ActiveLearner, QueryByCommittee, RandomSampling
@@ -23,6 +29,7 @@ from skal.exceptions import CommitteeWarning, EmbeddingError
 from skal.model_selection import resolve_strategy
 from skal.uncertainty import (
     bald_score,
+    committee_variance_score,
     consensus_entropy_score,
     entropy_score,
     kl_to_consensus_score,
@@ -199,6 +206,34 @@ def test_a_member_without_a_class_is_aligned_and_smoothed():
     assert strategy.transform(ids)[:, 0].tolist() == [0.0, 0.0]
 
 
+def test_nets_with_an_output_for_a_class_the_labels_lack_keep_the_seen_columns():
+    # skorch infers classes_ [0, 1, 3] from the labels, but the module has 4 outputs:
+    # output j is label j, so the columns 0, 1 and 3 are the classes (renormalized)
+    from skal.toy import make_skorch_classifier
+
+    X, y = load_iris(return_X_y=True)
+    X = X.astype(np.float32)
+    y4 = np.where(y == 2, 3, y)  # labels 0, 1, 3 of 4 outputs: 2 is never seen
+    nets = [make_skorch_classifier(4, 4, hidden_units=8, max_epochs=3, seed=s).fit(X, y4)
+            for s in (0, 1)]
+    assert nets[0].predict_proba(X[:2]).shape == (2, 4)
+    kept = []
+    for net in nets:
+        proba = net.predict_proba(X)[:, [0, 1, 3]].astype(np.float64)
+        kept.append(proba / proba.sum(axis=1, keepdims=True))
+    member_proba = [[kept[0][i], kept[1][i]] for i in range(len(X))]
+    for disagreement, reference in [("kl_max", ref_kl_max),
+                                    ("consensus_entropy", ref_consensus_entropy)]:
+        strategy = QueryByCommittee(nets, disagreement=disagreement, prefit=True).fit(X, y4)
+        assert strategy.classes_.tolist() == [0, 1, 3]
+        np.testing.assert_allclose(strategy.transform(X)[:, 0], reference(member_proba),
+                                   rtol=1e-5, atol=1e-6)
+    votes = [[int(np.argmax(k[i])) for k in kept] for i in range(len(X))]
+    strategy = QueryByCommittee(nets, disagreement="vote_entropy", prefit=True).fit(X, y4)
+    np.testing.assert_allclose(strategy.transform(X)[:, 0], ref_vote_entropy(votes),
+                               atol=1e-12)
+
+
 def test_aligned_smoothed_proba_never_is_zero_for_an_unseen_class():
     from skal.embeddings._committee import _align
 
@@ -295,7 +330,7 @@ def test_a_single_prefit_classifier_never_fitted_is_a_committee_of_one(iris):
 def test_parameters_are_validated(iris):
     X, y, _ = iris
     with pytest.raises(InvalidParameterError, match="disagreement"):
-        QueryByCommittee(LogisticRegression(), disagreement="variance").fit(X, y)
+        QueryByCommittee(LogisticRegression(), disagreement="std").fit(X, y)
     with pytest.raises(InvalidParameterError, match="n_members"):
         QueryByCommittee(LogisticRegression(), n_members=1).fit(X, y)
     with pytest.raises(ValueError, match="empty list of estimators"):
@@ -364,3 +399,160 @@ def test_kl_max_of_members_that_miss_classes_is_not_far_below_random(digits):
             finals.append(learner.history_["score"].tolist()[-1])
         scores[name] = np.mean(finals)
     assert scores["kl_max"] >= scores["random"] - 0.05, scores
+
+
+# -- regression: the variance of the members' predictions ------------------------------------
+
+
+def ref_variance(predictions):
+    """(1/M) Σ_m (f_m − f̄)² per sample, predictions one row per sample."""
+    out = []
+    for row in predictions:
+        mean = sum(row) / len(row)
+        out.append(sum((v - mean) ** 2 for v in row) / len(row))
+    return out
+
+
+# Three members' predictions for five samples: agreement, a spread, an outlier, ...
+MEMBER_PREDICTIONS = [
+    [1.0, 1.0, 1.0],
+    [0.0, 2.0, 4.0],
+    [1.0, 3.0, 1.0],
+    [-5.0, 5.0, 0.0],
+    [2.0, 2.5, 3.0],
+]
+
+
+class TableRegressor(RegressorMixin, BaseEstimator):
+    """A "fitted" member whose prediction for sample ``i`` (``X[i, 0] == i``) is ``table[i]``."""
+
+    def __init__(self, table=None):
+        self.table = table
+
+    def fit(self, X, y):
+        self.n_features_in_ = np.asarray(X).shape[1]
+        return self
+
+    def predict(self, X):
+        return np.asarray(self.table, dtype=float)[np.asarray(X)[:, 0].astype(int)]
+
+
+def test_committee_variance_matches_the_slow_reference():
+    np.testing.assert_allclose(committee_variance_score(MEMBER_PREDICTIONS),
+                               ref_variance(MEMBER_PREDICTIONS), atol=1e-14)
+    # the population variance (ddof=0), not the sample variance
+    assert committee_variance_score([[0.0, 2.0]])[0] == 1.0
+    with pytest.raises(ValueError, match=r"predictions must have shape \(n_samples, n_members\)"):
+        committee_variance_score(np.zeros(3))
+
+
+@pytest.mark.parametrize("disagreement", ["auto", "variance"])
+def test_prefit_regressors_score_the_reference_variance(disagreement):
+    table = np.asarray(MEMBER_PREDICTIONS)
+    ids = np.arange(len(table), dtype=float)[:, None]
+    members = [TableRegressor(table[:, m]).fit(ids, table[:, m]) for m in range(3)]
+    strategy = QueryByCommittee(members, disagreement=disagreement, prefit=True)
+    expected = ref_variance(MEMBER_PREDICTIONS)
+    np.testing.assert_allclose(strategy.transform(ids)[:, 0], expected, atol=1e-14)
+    order = sorted(range(len(expected)), key=lambda i: (-round(expected[i], 12), i))
+    np.testing.assert_array_equal(strategy.rank(ids), order)
+    np.testing.assert_array_equal(strategy.query(ids, 2), order[:2])
+    assert strategy.disagreement == disagreement  # "auto" is resolved, never written back
+
+
+@pytest.fixture(scope="module")
+def friedman():
+    X, y = make_friedman1(n_samples=160, random_state=0)
+    return X[:40], y[:40], X[40:]
+
+
+@pytest.mark.parametrize("Forest", [RandomForestRegressor, ExtraTreesRegressor])
+def test_a_fitted_forest_regressor_is_its_trees(friedman, Forest):
+    X, y, X_pool = friedman
+    forest = Forest(n_estimators=12, random_state=0).fit(X, y)
+    strategy = QueryByCommittee(forest, prefit=True).fit(X, y)
+    assert strategy.estimators_ == forest.estimators_
+    assert not hasattr(strategy, "classes_")
+    trees = np.stack([tree.predict(X_pool.astype(np.float32)) for tree in forest.estimators_],
+                     axis=1)
+    np.testing.assert_allclose(strategy.transform(X_pool)[:, 0], ref_variance(trees.tolist()),
+                               rtol=1e-12)
+    # the members' mean is the forest's own prediction
+    np.testing.assert_allclose(trees.mean(axis=1), forest.predict(X_pool), rtol=1e-12)
+    # unfitted: fit fits a seeded clone
+    ranks = [QueryByCommittee(Forest(n_estimators=12), random_state=0).fit(X, y).rank(X_pool)
+             for _ in range(2)]
+    np.testing.assert_array_equal(ranks[0], ranks[1])
+
+
+def test_bagging_regressor_members_read_their_features_through_the_pipeline(friedman):
+    X, y, X_pool = friedman
+    bagging = make_pipeline(
+        StandardScaler(),
+        BaggingRegressor(DecisionTreeRegressor(random_state=0), n_estimators=8,
+                         max_features=4, bootstrap_features=True, random_state=0),
+    ).fit(X, y)
+    strategy = QueryByCommittee(bagging, prefit=True)
+    Z = bagging[0].transform(X_pool)
+    ensemble = bagging[-1]
+    members = np.stack([tree.predict(Z[:, features]) for tree, features
+                        in zip(ensemble.estimators_, ensemble.estimators_features_)], axis=1)
+    np.testing.assert_allclose(members.mean(axis=1), bagging.predict(X_pool), rtol=1e-12)
+    np.testing.assert_allclose(strategy.transform(X_pool)[:, 0], ref_variance(members.tolist()),
+                               rtol=1e-12)
+
+
+def test_bagged_regressors_are_seeded_and_the_same_for_any_n_jobs(friedman):
+    X, y, X_pool = friedman
+    strategies = [QueryByCommittee(DecisionTreeRegressor(), n_members=5, n_jobs=n_jobs,
+                                   random_state=0).fit(X, y)
+                  for n_jobs in (None, 2)]
+    assert len(strategies[0].estimators_) == 5
+    np.testing.assert_array_equal(strategies[0].transform(X_pool), strategies[1].transform(X_pool))
+    members = np.stack([tree.predict(X_pool) for tree in strategies[0].estimators_], axis=1)
+    np.testing.assert_allclose(strategies[0].transform(X_pool)[:, 0],
+                               ref_variance(members.tolist()), rtol=1e-12)
+    assert len({tuple(tree.predict(X_pool)) for tree in strategies[0].estimators_}) > 1
+    other = QueryByCommittee(DecisionTreeRegressor(), n_members=5, random_state=1).fit(X, y)
+    assert not np.array_equal(other.transform(X_pool), strategies[0].transform(X_pool))
+    # a list of regressors: each one member, fitted on the whole labeled set
+    listed = QueryByCommittee([Ridge(), DecisionTreeRegressor(random_state=0)]).fit(X, y)
+    both = np.stack([Ridge().fit(X, y).predict(X_pool),
+                     DecisionTreeRegressor(random_state=0).fit(X, y).predict(X_pool)], axis=1)
+    np.testing.assert_allclose(listed.transform(X_pool)[:, 0], ref_variance(both.tolist()),
+                               rtol=1e-12)
+
+
+def test_auto_is_vote_entropy_for_classifiers_and_variance_for_regressors(iris, friedman):
+    assert QueryByCommittee().get_params()["disagreement"] == "auto"
+    X, y, X_pool = iris
+    forest = RandomForestClassifier(n_estimators=10, random_state=0).fit(X, y)
+    auto = QueryByCommittee(forest, prefit=True)
+    votes = QueryByCommittee(forest, disagreement="vote_entropy", prefit=True)
+    np.testing.assert_array_equal(auto.transform(X_pool), votes.transform(X_pool))
+    np.testing.assert_array_equal(auto.rank(X_pool), votes.rank(X_pool))
+    bagged = [QueryByCommittee(LogisticRegression(max_iter=500), disagreement=d,
+                               random_state=0).fit(X, y).rank(X_pool)
+              for d in ("auto", "vote_entropy")]
+    np.testing.assert_array_equal(bagged[0], bagged[1])
+    X, y, X_pool = friedman
+    forest = RandomForestRegressor(n_estimators=10, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(
+        QueryByCommittee(forest, prefit=True).rank(X_pool),
+        QueryByCommittee(forest, disagreement="variance", prefit=True).rank(X_pool))
+
+
+def test_the_disagreement_must_fit_the_members(iris, friedman):
+    X, y, X_pool = iris
+    with pytest.raises(ValueError, match="disagreement='variance'.*classifiers.*'vote_entropy'"):
+        QueryByCommittee(LogisticRegression(), disagreement="variance").fit(X, y)
+    Xr, yr, Xr_pool = friedman
+    for disagreement in ("vote_entropy", "consensus_entropy", "kl_max"):
+        with pytest.raises(ValueError, match=f"disagreement='{disagreement}'.*regressors.*"
+                                             "disagreement='variance'"):
+            QueryByCommittee(Ridge(), disagreement=disagreement).fit(Xr, yr)
+    forest = RandomForestRegressor(n_estimators=3, random_state=0).fit(Xr, yr)
+    with pytest.raises(ValueError, match="disagreement='kl_max'.*regressors"):
+        QueryByCommittee(forest, disagreement="kl_max", prefit=True).query(Xr_pool, 2)
+    with pytest.raises(ValueError, match="mixes classifiers and regressors"):
+        QueryByCommittee([LogisticRegression(), Ridge()]).fit(X, y)

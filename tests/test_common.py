@@ -12,11 +12,15 @@ from skal.base import BaseStrategy
 from tests._estimators import dropout_net as _dropout_net
 from tests._estimators import estimator_for
 from tests._estimators import needs_dropout_net as _needs_dropout_net
+from tests._estimators import needs_regressor as _needs_regressor
+from tests._estimators import regression_net as _regression_net
 
 
 def _instances(n_classes=3):
     for name, Strategy in all_strategies():
         params = {"estimator": estimator_for(Strategy, n_classes)}
+        if _needs_regressor(Strategy) and "kernel" in Strategy().get_params():
+            params["kernel"] = "ll"  # Ridge's features: the sketched gradient needs a net
         if "random_state" in Strategy().get_params():
             params["random_state"] = 0
         yield Strategy(**params)
@@ -107,9 +111,11 @@ def test_query_before_fit_raises_not_fitted(strategy, blobs):
 def test_prefit_needs_no_fit_and_matches_fit(strategy, blobs, fitted_logreg):
     X, y, X_pool = blobs
     fitted = fitted_logreg
-    if _needs_dropout_net(type(strategy)):
+    if _needs_dropout_net(type(strategy)) or _needs_regressor(type(strategy)):
         fitted = clone(strategy.estimator).fit(X, y)
     prefit = clone(strategy).set_params(estimator=fitted, prefit=True)
+    if _needs_regressor(type(strategy)):  # distances to the labels: it needs them
+        prefit.fit(X, y)
     picks = prefit.query(X_pool, batch_size=10)
     assert len(np.unique(picks)) == 10
     # unless fit also records the labeled set (k-center's centers, GLISTER's
@@ -138,6 +144,9 @@ def test_works_with_skorch_net(strategy, fitted_net, digits):
     if _needs_dropout_net(type(strategy)):
         fitted_net = _dropout_net(10).fit(X, y)
     prefit = clone(strategy).set_params(estimator=fitted_net, prefit=True)
+    if _needs_regressor(type(strategy)):
+        target = y.astype(np.float32).reshape(-1, 1)
+        prefit.set_params(estimator=_regression_net().fit(X, target)).fit(X, y)
     ranking = prefit.rank(X_pool)
     assert sorted(ranking.tolist()) == list(range(len(X_pool)))
     np.testing.assert_array_equal(prefit.query(X_pool, batch_size=20), ranking[:20])

@@ -525,3 +525,67 @@ def test_scorer_repr_and_pickle(digits_data):
     learner = make_learner(strategy=RandomSampling(random_state=0)).fit(X, y)
     restored = pickle.loads(pickle.dumps(scorer))
     assert restored(learner, X_test, y_test) == scorer(learner, X_test, y_test)
+
+
+# -- negative scores: an error as its "neg_" scorer gives it ---------------------------
+# Tiny curves of negative RMSE, greater is better, with the values worked out by hand.
+
+RMSE_RANDOM = [-4.0, -3.0, -2.0]
+RMSE_STRATEGY = [-4.0, -2.0, -1.5]
+
+
+def test_labels_to_reach_a_negative_rmse():
+    # RMSE 2.5: between rounds 0 and 1 for the strategy, 10 + 1.5 / 2 * 10
+    assert labels_to_reach(N, RMSE_STRATEGY, -2.5) == 17.5
+    # and between rounds 1 and 2 for random, 20 + 0.5 / 1 * 20
+    assert labels_to_reach(N, RMSE_RANDOM, -2.5) == 30.0
+    assert labels_to_reach(N, RMSE_RANDOM, -4.5) == 10.0  # already there at the start
+    assert labels_to_reach(N, RMSE_RANDOM, -1.0) == math.inf  # RMSE 1 is never reached
+
+
+def test_labeling_efficiency_of_negative_rmse_curves():
+    # default target: the best RMSE both reach, 2.0 (random's), at 40 vs 20 labels
+    assert labeling_efficiency(N, RMSE_STRATEGY, RMSE_RANDOM) == 2.0
+    assert labeling_efficiency(N, RMSE_STRATEGY, RMSE_RANDOM, target=-2.5) == pytest.approx(
+        30.0 / 17.5)
+    # the other way round, random is the less efficient
+    assert labeling_efficiency(N, RMSE_RANDOM, RMSE_STRATEGY) == 0.5
+    targets, efficiency = labeling_efficiency_curve(N, RMSE_STRATEGY, RMSE_RANDOM, n_targets=3)
+    np.testing.assert_allclose(targets, [-4.0, -3.0, -2.0])
+    # at RMSE 3: random needs 20 labels, the strategy 10 + 1 / 2 * 10 = 15
+    np.testing.assert_allclose(efficiency, [1.0, 20.0 / 15.0, 2.0])
+
+
+def test_labeling_efficiency_is_unchanged_by_a_shift_of_the_scores():
+    """Greater is better whatever the sign: shifting both curves changes nothing."""
+    shifted = labeling_efficiency(N, np.add(RMSE_STRATEGY, 10), np.add(RMSE_RANDOM, 10),
+                                  target=7.5)
+    assert shifted == labeling_efficiency(N, RMSE_STRATEGY, RMSE_RANDOM, target=-2.5)
+
+
+def test_area_under_a_negative_rmse_curve():
+    # trapezoids: 10 * (-4 - 2) / 2 + 20 * (-2 - 1.5) / 2 = -30 - 35
+    assert area_under_learning_curve(N, RMSE_STRATEGY, normalize=False) == -65.0
+    # normalized by the label range only (40 - 10): the mean negative RMSE
+    assert area_under_learning_curve(N, RMSE_STRATEGY) == pytest.approx(-65.0 / 30.0)
+    assert area_under_learning_curve(N, RMSE_RANDOM) == pytest.approx(-85.0 / 30.0)
+    # the area of the negated errors is the negated area of the errors
+    rmse = -np.array([RMSE_STRATEGY, RMSE_RANDOM])
+    np.testing.assert_allclose(area_under_learning_curve(N, -rmse),
+                               -area_under_learning_curve(N, rmse))
+
+
+def test_penalty_matrix_with_negative_scores():
+    noise = np.array([[0.1, 0.0, 0.2], [-0.1, 0.1, 0.0], [0.0, -0.2, 0.1], [0.2, 0.1, -0.1]])
+    random = np.array(RMSE_RANDOM) + noise
+    # the same trials, half an RMSE unit better from round 1 on: a constant gap
+    strategy = random + np.array([0.0, 0.5, 0.5])
+    names, P = penalty_matrix({"random": random, "strategy": strategy})
+    np.testing.assert_array_equal(P, [[0.0, 0.0], [2 / 3, 0.0]])
+    # with noise in the gap, the wins are those of a paired t-test by hand
+    strategy = strategy + noise[::-1] / 4
+    _, P = penalty_matrix({"random": random, "strategy": strategy}, alpha=0.05)
+    wins = [ttest_rel(strategy[:, r], random[:, r]).pvalue < 0.05
+            and strategy[:, r].mean() > random[:, r].mean() for r in range(3)]
+    assert P[1, 0] == pytest.approx(np.mean(wins)) and P[0, 1] == 0.0
+    assert P[1, 0] > 0

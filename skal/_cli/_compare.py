@@ -1,4 +1,10 @@
-"""``python -m skal compare``: strategies against random sampling, on identical trials."""
+"""``python -m skal compare``: strategies against random sampling, on identical trials.
+
+Classification data sets (digits, MNIST, Fashion-MNIST, CIFAR-10) are scored by
+accuracy; regression data sets (diabetes, friedman1) by
+``neg_root_mean_squared_error``, kept with its sign (greater is better) in the
+printed table, the files and the plots, as the library records it.
+"""
 
 import csv
 import json
@@ -13,7 +19,15 @@ from ._strategy_names import check_name
 
 __all__ = ["add_parser", "run"]
 
-_DATASETS = ("digits", "mnist", "fashion-mnist", "cifar10")
+_CLASSIFICATION_DATASETS = ("digits", "mnist", "fashion-mnist", "cifar10")
+_REGRESSION_DATASETS = ("diabetes", "friedman1")
+_DATASETS = _CLASSIFICATION_DATASETS + _REGRESSION_DATASETS
+# the defaults of --strategies; the regression ones serve a regressor
+_DEFAULT_STRATEGIES = {False: ["random", "entropy", "badge"],
+                       True: ["random", "greedy", "lcmd", "maxdet"]}
+# the models of --model that suit each kind of data set (mlp suits both)
+_MODELS = {False: ("mlp", "logreg"), True: ("mlp", "ridge")}
+_SCORING = {False: "accuracy", True: "neg_root_mean_squared_error"}
 
 
 def add_parser(commands):
@@ -27,24 +41,35 @@ def add_parser(commands):
             "Run simulated active learning with several strategies on identical trials "
             "(same initial sets and folds) and compare them with random sampling. Writes "
             "rounds.csv/.json (every round of every trial), summary.csv/.json (final "
-            "accuracy ± std, labeling efficiency, area under the learning curve, mean "
-            "query and fit time, strategies beaten per round) and four PNG plots."
+            "score ± std, labeling efficiency, area under the learning curve, mean "
+            "query and fit time, strategies beaten per round) and four PNG plots. "
+            "Classification data sets are scored by accuracy; the regression data sets "
+            "(diabetes, friedman1) by neg_root_mean_squared_error, the negated RMSE "
+            "(greater is better) of targets standardized on the pool, shown with its "
+            "sign as -RMSE."
         ),
     )
     compare.add_argument("--dataset", choices=_DATASETS, default="digits",
-                         help="digits is bundled with scikit-learn; the others are read "
-                         "from --data-home (default: digits)")
+                         help="classification: digits (bundled with scikit-learn) or "
+                         "mnist, fashion-mnist, cifar10 (read from --data-home); "
+                         "regression: diabetes (bundled with scikit-learn) or friedman1 "
+                         "(generated: --pool-size + --test-size samples, noise 1, seeded "
+                         "by --seed) (default: digits)")
     compare.add_argument("--data-home", default=None,
                          help="folder with MNIST/, FashionMNIST/, CIFAR10/ "
                          "(default: $SKAL_DATA, else ~/skal_data)")
-    compare.add_argument("--strategies", nargs="+", default=["random", "entropy", "badge"],
+    compare.add_argument("--strategies", nargs="+", default=None,
                          help="class names or short names: "
                          f"{' '.join(aliases())}; or FIRST>THEN@N to switch "
                          "strategy at N labels, e.g. 'random>badge@50'; or MODE-NAME "
-                         "for a stochastic batch, e.g. 'power-entropy' "
-                         "(default: random entropy badge)")
-    compare.add_argument("--model", choices=("mlp", "logreg"), default="mlp",
-                         help="skorch MLP or LogisticRegression (default: mlp)")
+                         "for a stochastic batch, e.g. 'power-entropy'; a regression data "
+                         "set takes only strategies that serve a regressor (default: "
+                         f"{' '.join(_DEFAULT_STRATEGIES[False])}; for regression "
+                         f"{' '.join(_DEFAULT_STRATEGIES[True])})")
+    compare.add_argument("--model", choices=("mlp", "logreg", "ridge"), default="mlp",
+                         help="mlp: a skorch MLP (a classifier, or a regressor on a "
+                         "regression data set); logreg: LogisticRegression "
+                         "(classification); ridge: Ridge (regression) (default: mlp)")
     compare.add_argument("--hidden", type=int, default=64, help="MLP width (default: 64)")
     compare.add_argument("--dropout", type=float, default=None,
                          help="MLP dropout after the hidden layer (default: 0.5 when "
@@ -63,9 +88,11 @@ def add_parser(commands):
     compare.add_argument("--batch-size", type=int, default=20, help="default: 20")
     compare.add_argument("--budget", type=int, default=200, help="total labels (default: 200)")
     compare.add_argument("--pool-size", type=int, default=10000,
-                         help="image datasets: random pool subset size (default: 10000)")
+                         help="image datasets: random pool subset size; friedman1: pool "
+                         "samples generated (default: 10000)")
     compare.add_argument("--test-size", type=int, default=2000,
-                         help="image datasets: random test subset size (default: 2000)")
+                         help="image datasets: random test subset size; friedman1: test "
+                         "samples generated (default: 2000)")
     compare.add_argument("--n-jobs", type=int, default=1, help="parallel trials (default: 1)")
     compare.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     compare.add_argument("--output", default="skal-compare", help="output folder")
@@ -74,7 +101,22 @@ def add_parser(commands):
     return compare
 
 
+def _regression(args):
+    """Whether ``--dataset`` is a regression data set."""
+    return args.dataset in _REGRESSION_DATASETS
+
+
 def _check(args):
+    regression = _regression(args)
+    if args.strategies is None:
+        args.strategies = list(_DEFAULT_STRATEGIES[regression])
+    if args.model not in _MODELS[regression]:
+        kind, other = ("regression", "classification") if regression else (
+            "classification", "regression")
+        raise UserError(
+            f"--model {args.model} is a {other} model, but --dataset {args.dataset} is a "
+            f"{kind} data set: use --model {' or '.join(reversed(_MODELS[regression]))}."
+        )
     check_learning_args(args, ["trials", "initial_size", "batch_size", "budget", "epochs",
                                "hidden", "pool_size", "test_size"])
     if args.cv is not None and args.cv < 2:
@@ -89,13 +131,42 @@ def _check(args):
             check_name(name)
 
 
+def _standardized(X_pool, y_pool, X_test, y_test):
+    """Features and targets standardized with the pool's means and deviations.
+
+    Features as float32 for the nets. Targets standardized make the RMSE read
+    in standard deviations of the pool's targets (1.0: no better than
+    predicting their mean) and suit the MLP's default learning rate.
+    """
+    mean, std = X_pool.mean(axis=0), X_pool.std(axis=0)
+    std[std == 0] = 1.0
+    y_mean, y_std = y_pool.mean(), y_pool.std() or 1.0
+
+    def features(A):
+        return ((A - mean) / std).astype(np.float32)
+
+    return (features(X_pool), (y_pool - y_mean) / y_std,
+            features(X_test), (y_test - y_mean) / y_std)
+
+
 def load_dataset(name, data_home, pool_size, test_size, seed):
-    """(X_pool, y_pool, X_test, y_test) as float32 features in [0, 1]."""
-    from sklearn.datasets import load_digits
+    """(X_pool, y_pool, X_test, y_test) as float32 features.
+
+    Image and digit features lie in [0, 1]; the regression data sets' features
+    and targets are standardized with the pool's statistics.
+    """
+    from sklearn.datasets import load_diabetes, load_digits, make_friedman1
     from sklearn.model_selection import train_test_split
 
     from .. import datasets
 
+    if name == "diabetes":
+        X, y = load_diabetes(return_X_y=True)
+        return _standardized(*_reorder(train_test_split(X, y, test_size=0.3,
+                                                        random_state=seed)))
+    if name == "friedman1":
+        X, y = make_friedman1(n_samples=pool_size + test_size, noise=1.0, random_state=seed)
+        return _standardized(X[:pool_size], y[:pool_size], X[pool_size:], y[pool_size:])
     if name == "digits":
         X, y = load_digits(return_X_y=True)
         X = (X / 16.0).astype(np.float32)
@@ -120,6 +191,49 @@ def load_dataset(name, data_home, pool_size, test_size, seed):
     return flat(X[pool]), y[pool], flat(X_test[test]), y_test[test]
 
 
+def _reorder(split):
+    """train_test_split's (X_pool, X_test, y_pool, y_test) as (X_pool, y_pool, X_test, y_test)."""
+    X_pool, X_test, y_pool, y_test = split
+    return X_pool, y_pool, X_test, y_test
+
+
+def _estimator(args, strategies, X, y, y_test, regression):
+    """The model of ``--model`` for the data set's kind."""
+    import torch
+
+    if args.model == "logreg":
+        from sklearn.linear_model import LogisticRegression
+
+        return LogisticRegression(max_iter=500)
+    if args.model == "ridge":
+        from sklearn.linear_model import Ridge
+
+        return Ridge()
+    dropout = args.dropout
+    if dropout is None:  # MC-dropout strategies need dropout in the net
+        dropout = 0.5 if {"BALD", "BatchBALD"} & set(strategies) else 0.0
+    if regression:
+        from skorch import NeuralNetRegressor
+
+        from ..toy import MLPClassifierModule
+
+        # the same perceptron with one output: the regression's prediction (MSE loss,
+        # skorch's default for a regressor); ActiveLearner fits it on float32 columns
+        return NeuralNetRegressor(
+            MLPClassifierModule, module__n_features=X.shape[1], module__n_classes=1,
+            module__hidden_units=args.hidden, module__dropout=dropout,
+            max_epochs=args.epochs, optimizer=torch.optim.Adam, lr=0.01, batch_size=64,
+            train_split=None, verbose=0,
+        )
+    from ..toy import make_skorch_classifier
+
+    n_classes = int(max(y.max(), y_test.max())) + 1
+    return make_skorch_classifier(
+        X.shape[1], n_classes, hidden_units=args.hidden, max_epochs=args.epochs,
+        optimizer=torch.optim.Adam, lr=0.01, module__dropout=dropout,
+    )
+
+
 def run(args):
     """Run the comparison; 0 on success, 1 when every trial failed."""
     _check(args)
@@ -131,27 +245,13 @@ def run(args):
         args.dataset, args.data_home, args.pool_size, args.test_size, args.seed
     )
 
-    import torch
-
     from ..learner import ActiveLearner
     from ..model_selection import compare_strategies
     from ..plotting import save_comparison_plots
     from ..strategies import DispersionSampling, FacilityLocationSampling
-    from ..toy import make_skorch_classifier
 
-    n_classes = int(max(y.max(), y_test.max())) + 1
-    if args.model == "logreg":
-        from sklearn.linear_model import LogisticRegression
-
-        estimator = LogisticRegression(max_iter=500)
-    else:
-        dropout = args.dropout
-        if dropout is None:  # MC-dropout strategies need dropout in the net
-            dropout = 0.5 if {"BALD", "BatchBALD"} & set(strategies) else 0.0
-        estimator = make_skorch_classifier(
-            X.shape[1], n_classes, hidden_units=args.hidden, max_epochs=args.epochs,
-            optimizer=torch.optim.Adam, lr=0.01, module__dropout=dropout,
-        )
+    regression = _regression(args)
+    estimator = _estimator(args, strategies, X, y, y_test, regression)
     seed_set = {"random": None, "facility-location": FacilityLocationSampling(),
                 "dispersion": DispersionSampling()}[args.initial_strategy]
     learner = ActiveLearner(
@@ -167,7 +267,8 @@ def run(args):
         try:
             comparison = compare_strategies(
                 learner, strategies, X, y, n_repeats=args.trials, n_jobs=args.n_jobs,
-                random_state=args.seed, verbose=args.verbose, scoring="accuracy", **split,
+                random_state=args.seed, verbose=args.verbose, scoring=_SCORING[regression],
+                **split,
             )
         except TrialsFailedError as exc:  # the work failed, not the input: status 1
             print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
@@ -191,7 +292,8 @@ def run(args):
         f"(+{args.batch_size}/round), model {args.model}"
     )
     w = max([16] + [len(r["strategy"]) for r in rows])
-    print(f"{'strategy':>{w}} {'final accuracy':>16} {'label eff.':>10} {'AULC':>7} "
+    score = "final -RMSE" if regression else "final accuracy"
+    print(f"{'strategy':>{w}} {score:>16} {'label eff.':>10} {'AULC':>7} "
           f"{'query s':>8} {'fit s':>7} {'beats/round':>11}")
     for r in rows:
         print(f"{r['strategy']:>{w}} {r['final_score_mean']:>8.3f} ± {r['final_score_std']:.3f} "
@@ -200,6 +302,10 @@ def run(args):
               f"{r['strategies_beaten_per_round']:>11.2f}")
     print(f"beats/round: how many of the other {len(rows) - 1} strategies a strategy beats "
           "in a round (paired t-test across trials), averaged over the rounds.")
+    if regression:
+        print("-RMSE: neg_root_mean_squared_error, the negated RMSE of targets standardized "
+              "on the pool (greater is better; -1 is no better than predicting the mean); "
+              "final score, AULC and the files all keep this sign.")
     for e in comparison.errors:
         print(f"failed: {e['strategy']} trial {e['trial']} (seed {e['seed']}): {e['error']}")
     print(f"wrote {out / 'rounds.csv'}, {out / 'summary.csv'} (and .json), "

@@ -9,8 +9,24 @@ from ._common import UserError
 __all__ = ["build_parser", "main"]
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's help, with lines never broken inside a hyphenated name.
+
+    ``query-by-committee`` or ``power-entropy`` stays one word in ``--help``,
+    wherever the wrapping falls, so that it can be copied as it is.
+    """
+
+    def _split_lines(self, text, width):
+        import textwrap
+
+        return textwrap.wrap(" ".join(text.split()), width, break_on_hyphens=False)
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, with its errors as one ``error:`` line and exit status 2."""
+
+    def __init__(self, *args, formatter_class=_HelpFormatter, **kwargs):
+        super().__init__(*args, formatter_class=formatter_class, **kwargs)
 
     def error(self, message):
         print(f"error: {message} (see {self.prog} --help)", file=sys.stderr)

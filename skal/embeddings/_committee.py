@@ -1,12 +1,17 @@
-"""A committee of fitted classifiers: who its members are, and what each one says.
+"""A committee of fitted classifiers or regressors: who its members are, and what each one says.
 
 The one place that looks inside scikit-learn's ensembles for their members
 (:class:`~sklearn.ensemble.RandomForestClassifier`,
 :class:`~sklearn.ensemble.ExtraTreesClassifier`,
-:class:`~sklearn.ensemble.BaggingClassifier`, alone or as a Pipeline's last
+:class:`~sklearn.ensemble.BaggingClassifier` and their regressor
+counterparts :class:`~sklearn.ensemble.RandomForestRegressor`,
+:class:`~sklearn.ensemble.ExtraTreesRegressor`,
+:class:`~sklearn.ensemble.BaggingRegressor`, alone or as a Pipeline's last
 step): the fitted ``estimators_``, the columns each one reads
 (``estimators_features_``) and the labels behind its classes (the members of
-an ensemble are fitted on the indices of the ensemble's ``classes_``).
+a classification ensemble are fitted on the indices of the ensemble's
+``classes_``). A committee of regressors has no classes: its members give
+predictions (:meth:`Committee.member_predictions`).
 
 Every member's probabilities come back aligned to the committee's classes.
 A class that a member never saw (its bootstrap missed it, or a prefit member
@@ -18,8 +23,10 @@ class does not claim it is impossible.
 import numpy as np
 from sklearn.utils import check_array
 
-from ._passes import predict_proba
-from ..utils._readers import _final_estimator, _name, _unwrap
+from sklearn.base import is_regressor
+
+from ._passes import predict_proba, predict_values
+from ..utils._readers import _final_estimator, _is_skorch_net, _name, _unwrap
 
 __all__ = ["MISSING_CLASS_PROBA", "Committee", "is_ensemble"]
 
@@ -31,16 +38,25 @@ MISSING_CLASS_PROBA = 1e-3
 
 def _forests():
     # imported where used: sklearn.ensemble is not needed to import skal.embeddings
-    from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
+    from sklearn.ensemble import (
+        ExtraTreesClassifier,
+        ExtraTreesRegressor,
+        RandomForestClassifier,
+        RandomForestRegressor,
+    )
 
-    return RandomForestClassifier, ExtraTreesClassifier
+    return RandomForestClassifier, ExtraTreesClassifier, RandomForestRegressor, ExtraTreesRegressor
 
 
 def is_ensemble(estimator):
-    """Whether ``estimator`` (or a Pipeline's last step) is an ensemble whose members vote."""
-    from sklearn.ensemble import BaggingClassifier
+    """Whether ``estimator`` (or a Pipeline's last step) is an ensemble whose members vote.
 
-    return isinstance(_final_estimator(estimator), (*_forests(), BaggingClassifier))
+    A forest or a bagging ensemble, of classifiers or of regressors.
+    """
+    from sklearn.ensemble import BaggingClassifier, BaggingRegressor
+
+    return isinstance(_final_estimator(estimator),
+                      (*_forests(), BaggingClassifier, BaggingRegressor))
 
 
 def _align(proba, positions, n_classes, epsilon=None):
@@ -84,14 +100,24 @@ class Committee:
     Build it with :meth:`from_ensemble` (the members of a fitted forest or
     bagging ensemble) or :meth:`from_estimators` (fitted classifiers, each a
     member). ``classes_`` are the union of the given ``classes`` (the labeled
-    set's) and the members' own.
+    set's) and the members' own. A committee of regressors
+    (``regression=True``) has ``classes_ = None``; its members give
+    predictions.
     """
 
-    def __init__(self, members, classes=None, *, prefix=None, reader=None, forest=False):
+    def __init__(self, members, classes=None, *, prefix=None, reader=None, forest=False,
+                 ensemble=None, regression=False):
         self.members = members
         self.prefix = prefix  # a fitted Pipeline head that every member reads through
         self.reader = reader  # the estimator that reads the pool as the user holds it
         self.forest = forest
+        # an ensemble validates X once, then hands its members plain arrays
+        self.ensemble = (any(member.labels is not None for member in members)
+                         if ensemble is None else ensemble)
+        self.regression = regression
+        if regression:
+            self.classes_ = None
+            return
         known = [np.asarray(classes)] if classes is not None else []
         known += [c for c in (member.classes() for member in members) if c is not None]
         if not known:
@@ -106,21 +132,28 @@ class Committee:
         """The members of a fitted ensemble (see :func:`is_ensemble`), behind its Pipeline."""
         estimator = _unwrap(estimator)
         ensemble = _final_estimator(estimator)
+        regression = bool(is_regressor(ensemble))
         features = getattr(ensemble, "estimators_features_", None)
         members = [
             _Member(member, None if features is None else np.asarray(features[i]),
-                    labels=ensemble.classes_)
+                    labels=None if regression else ensemble.classes_)
             for i, member in enumerate(ensemble.estimators_)
         ]
         prefix = estimator[:-1] if estimator is not ensemble and len(estimator) > 1 else None
-        return cls(members, classes if classes is not None else ensemble.classes_,
-                   prefix=prefix, reader=estimator, forest=isinstance(ensemble, _forests()))
+        if regression:
+            classes = None
+        elif classes is None:
+            classes = ensemble.classes_
+        return cls(members, classes, prefix=prefix, reader=estimator,
+                   forest=isinstance(ensemble, _forests()), ensemble=True,
+                   regression=regression)
 
     @classmethod
-    def from_estimators(cls, estimators, classes=None):
-        """Fitted classifiers, each one member (the first reads the pool)."""
+    def from_estimators(cls, estimators, classes=None, *, regression=False):
+        """Fitted classifiers (or regressors), each one member (the first reads the pool)."""
         members = [_Member(_unwrap(estimator)) for estimator in estimators]
-        return cls(members, classes, reader=members[0].estimator if members else None)
+        return cls(members, None if regression else classes,
+                   reader=members[0].estimator if members else None, regression=regression)
 
     @property
     def n_members(self):
@@ -130,7 +163,7 @@ class Committee:
         """What the members read: ``X`` itself, or (ensembles) ``X`` as the ensemble saw it."""
         if self.prefix is not None:
             X = self.prefix.transform(X)
-        if any(member.labels is not None for member in self.members):
+        if self.ensemble:
             # an ensemble validates X once, then hands its members plain arrays
             X = check_array(X, accept_sparse="csr" if self.forest else ["csr", "csc"],
                             dtype=np.float32 if self.forest else None,
@@ -140,13 +173,28 @@ class Committee:
     def _member_input(self, member, X):
         return X if member.features is None else X[:, member.features]
 
-    def _positions(self, member, k, purpose):
-        """Where each of a member's ``k`` probability columns goes among ``classes_``."""
+    def _columns(self, member, proba, purpose):
+        """``(proba, positions)``: a member's probability columns that are classes, and
+        where each goes among ``classes_``.
+
+        A skorch net fitted on integer labels has one output per label value,
+        ``0 .. k−1``, whether or not the labeled set holds each (its ``classes_``
+        are the labels it saw): the columns of the classes it saw are kept, and
+        each row is renormalized over them.
+        """
+        k = proba.shape[1]
         classes = member.classes()
         if classes is not None and len(classes) == k:
-            return np.searchsorted(self.classes_, classes)
+            return proba, np.searchsorted(self.classes_, classes)
+        if (
+            classes is not None and len(classes) < k and _is_skorch_net(_final_estimator(member.estimator))
+            and classes.dtype.kind in "iu" and classes.min() >= 0 and classes.max() < k
+        ):  # the net's output j is label j
+            kept = proba[:, classes.astype(np.intp)]
+            kept = kept / np.maximum(kept.sum(axis=1, keepdims=True), np.finfo(float).tiny)
+            return kept, np.searchsorted(self.classes_, classes)
         if k == len(self.classes_):  # e.g. a net with an output per class it never saw
-            return np.arange(k)
+            return proba, np.arange(k)
         raise ValueError(
             f"{purpose}: the committee member {_name(member.estimator)} gives {k} "
             f"probability columns, but the committee has {len(self.classes_)} classes "
@@ -162,7 +210,7 @@ class Committee:
         for member in self.members:
             proba = predict_proba(member.estimator, self._member_input(member, X),
                                   purpose=purpose)
-            positions = self._positions(member, proba.shape[1], purpose)
+            proba, positions = self._columns(member, proba, purpose)
             out.append(_align(proba, positions, len(self.classes_)))
         return np.stack(out, axis=1)
 
@@ -178,7 +226,7 @@ class Committee:
             Xm = self._member_input(member, X)
             if hasattr(member.estimator, "predict_proba"):
                 proba = predict_proba(member.estimator, Xm, purpose=purpose)
-                positions = self._positions(member, proba.shape[1], purpose)
+                proba, positions = self._columns(member, proba, purpose)
                 out.append(positions[np.argmax(proba, axis=1)])
                 continue
             predicted = np.asarray(member.estimator.predict(Xm))
@@ -194,6 +242,14 @@ class Committee:
                 )
             out.append(index)
         return np.stack(out, axis=1)
+
+    def member_predictions(self, X, purpose="QueryByCommittee"):
+        """Each member's prediction, a committee of regressors: (n_samples, n_members)."""
+        X = self._inputs(X)
+        return np.stack([
+            predict_values(member.estimator, self._member_input(member, X), purpose=purpose)
+            for member in self.members
+        ], axis=1)
 
     def predict_proba(self, X):
         """The consensus: the mean of the members' aligned probabilities."""

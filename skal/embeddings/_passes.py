@@ -248,3 +248,50 @@ def predict_proba(estimator, X, *, purpose="this strategy"):
         )
     _check_finite(proba, estimator, "probabilities")
     return proba
+
+
+def _predict_pass(estimator, X):
+    with _forward_errors(estimator, X):
+        return np.asarray(estimator.predict(X), dtype=np.float64)
+
+
+def predict_values(estimator, X, *, purpose="this strategy"):
+    """A fitted regressor's predictions, one float64 per sample.
+
+    As :func:`predict_proba` for regressors: ``estimator.predict`` on the
+    pool (in chunks when :func:`skal.set_config` sets ``pool_chunk_size``),
+    a skorch regressor's column of outputs flattened, and a clear error for a
+    model with several outputs or a non-finite prediction.
+
+    Parameters
+    ----------
+    estimator : fitted regressor
+        A scikit-learn regressor or a skorch ``NeuralNetRegressor`` with one
+        output.
+    X : array-like of shape (n_samples, ...)
+        The samples.
+    purpose : str, default="this strategy"
+        Who needs the predictions, for the error message.
+
+    Returns
+    -------
+    predictions : ndarray of shape (n_samples,)
+        ``f(x)`` for each sample.
+    """
+    if not hasattr(estimator, "predict"):
+        raise EmbeddingError(
+            f"{purpose} needs the estimator's predictions, but {_name(estimator)} "
+            "has no predict method."
+        )
+    parts = _in_chunks(_predict_pass, estimator, X)
+    values = parts[0] if len(parts) == 1 else np.concatenate(parts)
+    n = num_samples(X)
+    if values.size != n:
+        raise EmbeddingError(
+            f"{_name(estimator)}.predict returned an array of shape {values.shape} for "
+            f"{n} samples; {purpose} needs one prediction per sample (a regressor "
+            "with a single output)."
+        )
+    values = values.reshape(n)
+    _check_finite(values, estimator, "predictions")
+    return values

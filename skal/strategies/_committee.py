@@ -1,4 +1,4 @@
-"""Query by committee: the samples a committee of classifiers disagrees on most."""
+"""Query by committee: the samples a committee of classifiers or regressors disagrees on most."""
 
 import warnings
 from numbers import Integral
@@ -10,13 +10,18 @@ from sklearn.utils import check_random_state
 from sklearn.utils.parallel import Parallel, delayed
 
 from ..base import BaseScoreStrategy, BaseStrategy
-from ..base._strategy import _check_prefit, _check_two_classes
+from ..base._strategy import _check_prefit, _check_two_classes, _fit_targets, _regresses
 from ..embeddings import check_predict_proba
 from ..embeddings._committee import Committee, is_ensemble
 from ..embeddings._estimators import _final_net
 from ..embeddings._passes import _torch_seeded
 from ..exceptions import CommitteeWarning, EmbeddingError
-from ..uncertainty import consensus_entropy_score, kl_to_consensus_score, vote_entropy_score
+from ..uncertainty import (
+    committee_variance_score,
+    consensus_entropy_score,
+    kl_to_consensus_score,
+    vote_entropy_score,
+)
 from ..utils._data import take, with_labels
 from ..utils._random import draw_seed, seed_if_unset
 from ..utils._sklearn_compat import HasMethods, Interval, StrOptions
@@ -24,39 +29,64 @@ from ..utils._sklearn_compat import HasMethods, Interval, StrOptions
 __all__ = ["QueryByCommittee"]
 
 # disagreement -> (what each member gives, the score of the members' outputs).
-# Regression's committee variance will be ("predict", variance of the predictions).
 _DISAGREEMENTS = {
     "vote_entropy": ("votes", vote_entropy_score),
     "consensus_entropy": ("proba", consensus_entropy_score),
     "kl_max": ("proba", kl_to_consensus_score),
+    "variance": ("predict", committee_variance_score),
 }
+_CLASSIFICATION = ("vote_entropy", "consensus_entropy", "kl_max")
+_REGRESSION = ("variance",)
 
 # A plain bootstrap with a single class is drawn again, at most this many times.
 _MAX_REDRAWS = 100
+
+
+def _is_regression(source):
+    """Whether the committee's source (an estimator or a list of them) regresses.
+
+    Raises the error that names the fix for a list that mixes classifiers and
+    regressors.
+    """
+    if isinstance(source, (list, tuple)):
+        kinds = {_regresses(member) for member in source}
+        if len(kinds) > 1:
+            raise ValueError(
+                "QueryByCommittee was given a list that mixes classifiers and "
+                f"regressors ({', '.join(type(m).__name__ for m in source)}); its "
+                "members must all be classifiers or all be regressors."
+            )
+        return kinds == {True}
+    return _regresses(source)
 
 
 def _fit_member(estimator, X, y, seed):
     """A clone of ``estimator`` fitted on ``(X, y)``, its unset seeds (and torch's) from ``seed``."""
     member = seed_if_unset(clone(estimator), int(seed), deep=True)
     with _torch_seeded(_final_net(member), int(seed)):
-        return member.fit(with_labels(X, y), y)
+        return member.fit(with_labels(X, y), _fit_targets(member, y))
 
 
 class QueryByCommittee(BaseScoreStrategy):
-    """Choose the samples that a committee of classifiers disagrees on most.
+    """Choose the samples that a committee of classifiers or regressors disagrees on most.
 
-    Query by committee (Seung et al., 1992) trains several classifiers, the
+    Query by committee (Seung et al., 1992) trains several models, the
     *members*, on the labeled set and labels next the samples they disagree
     on. The committee is
 
     - the members of a fitted ensemble, when ``estimator`` is a
       :class:`~sklearn.ensemble.RandomForestClassifier`,
-      :class:`~sklearn.ensemble.ExtraTreesClassifier` or
-      :class:`~sklearn.ensemble.BaggingClassifier` (or a Pipeline ending in
+      :class:`~sklearn.ensemble.ExtraTreesClassifier`,
+      :class:`~sklearn.ensemble.BaggingClassifier` or one of their regressor
+      counterparts :class:`~sklearn.ensemble.RandomForestRegressor`,
+      :class:`~sklearn.ensemble.ExtraTreesRegressor`,
+      :class:`~sklearn.ensemble.BaggingRegressor` (or a Pipeline ending in
       one): its ``estimators_``, each tree reading the columns it was fitted on;
-    - ``n_members`` clones of any other classifier, each fitted on a
-      bootstrap sample of the labeled set (bagging, Abe and Mamitsuka, 1998);
-    - the given classifiers, when ``estimator`` is a list: one member each.
+    - ``n_members`` clones of any other classifier or regressor, each fitted
+      on a bootstrap sample of the labeled set (bagging, Abe and Mamitsuka,
+      1998);
+    - the given models, when ``estimator`` is a list: one member each (all
+      classifiers or all regressors).
 
     The disagreement of the ``M`` members on a sample ``x``, for the
     classes ``c`` of the labeled set (natural log, ``0 log 0 = 0``):
@@ -69,23 +99,31 @@ class QueryByCommittee(BaseScoreStrategy):
       ``P̄ = (1/M) Σ_m P_m``;
     - ``"kl_max"``, max disagreement (McCallum and Nigam, 1998):
       ``(1/M) Σ_m KL(P_m ‖ P̄) = (1/M) Σ_m Σ_c P_m(c|x) log (P_m(c|x) / P̄(c|x))``,
-      the mean divergence of the members from the consensus.
+      the mean divergence of the members from the consensus;
+    - ``"variance"``, for regressors (Burbidge et al., 2007):
+      ``(1/M) Σ_m (f_m(x) − f̄(x))²``, the population variance (``ddof=0``)
+      of the members' predictions around their mean ``f̄``.
 
     Parameters
     ----------
     estimator : estimator object or list of estimator objects, default=None
-        Where the committee comes from: a forest or bagging classifier (its
-        members), a list of classifiers (each a member), or any other
-        classifier (bagged ``n_members`` times). ``None`` is allowed only
+        Where the committee comes from: a forest or bagging ensemble (its
+        members), a list of classifiers or of regressors (each a member), or
+        any other classifier or regressor (bagged ``n_members`` times).
+        ``None`` is allowed only
         inside :class:`~skal.ActiveLearner`, which supplies its fitted
         estimator every round, with ``prefit=True``: its members if it is an
         ensemble, ``n_members`` clones bagged on the labeled set otherwise.
 
-    disagreement : {"vote_entropy", "consensus_entropy", "kl_max"}, \
-            default="vote_entropy"
+    disagreement : {"auto", "vote_entropy", "consensus_entropy", "kl_max", \
+            "variance"}, default="auto"
         How the members' disagreement is scored (formulas above).
-        ``"vote_entropy"`` needs only the members' ``predict``; the two
-        others need ``predict_proba``.
+        ``"auto"`` is ``"vote_entropy"`` for classifiers and ``"variance"``
+        for regressors, decided where the committee is used (the parameter
+        itself is left as given). ``"vote_entropy"`` needs only the members'
+        ``predict``; ``"consensus_entropy"`` and ``"kl_max"`` need
+        ``predict_proba``; ``"variance"``, for regressors only, needs
+        ``predict``.
 
     n_members : int, default=10
         Members of a bagged committee. Ignored for an ensemble (it has its
@@ -97,7 +135,8 @@ class QueryByCommittee(BaseScoreStrategy):
         replacement as the class has, so every member sees every class;
         ``"plain"`` draws ``n_labeled`` samples with replacement from the
         whole set (a draw with a single class is drawn again). Members of a
-        list are fitted on the whole labeled set.
+        list are fitted on the whole labeled set. Regressors are always
+        bagged on plain bootstraps (there are no classes to stratify by).
 
     prefit : bool, default=False
         Whether ``estimator`` (each one, for a list) is already fitted. If
@@ -125,6 +164,7 @@ class QueryByCommittee(BaseScoreStrategy):
 
     classes_ : ndarray of shape (n_classes,)
         The committee's classes: those of the labeled set and of the members.
+        Only for a committee of classifiers.
 
     estimator_ : estimator object, list or None
         ``estimator`` itself when prefit; the fitted clone of an ensemble;
@@ -138,6 +178,7 @@ class QueryByCommittee(BaseScoreStrategy):
     EntropySampling : The entropy of one model, the committee of one.
     BALD : The same disagreement as ``"kl_max"``, between MC dropout passes.
     skal.uncertainty.vote_entropy_score : The scores as functions.
+    skal.uncertainty.committee_variance_score : The variance of regressors.
 
     Notes
     -----
@@ -162,6 +203,10 @@ class QueryByCommittee(BaseScoreStrategy):
     ``predict_proba``). Cost: ``M`` fits per ``fit`` (bagged or list) and
     ``M`` predictions per pool sample.
 
+    For regressors, the variance is that of the members' own predictions
+    (a forest's trees, not its mean); it ranks as the standard deviation
+    does (modAL's ``max_std_sampling``).
+
     References
     ----------
     .. [1] H. S. Seung, M. Opper and H. Sompolinsky, "Query by Committee",
@@ -174,6 +219,9 @@ class QueryByCommittee(BaseScoreStrategy):
        and Bagging", ICML 1998.
     .. [5] B. Settles, "Active Learning Literature Survey", Computer Sciences
        Technical Report 1648, University of Wisconsin-Madison, 2009.
+    .. [6] R. Burbidge, J. J. Rowland and R. D. King, "Active Learning for
+       Regression Based on Query by Committee", IDEAL 2007, LNCS 4881,
+       pp. 209-218.
 
     Examples
     --------
@@ -200,6 +248,18 @@ class QueryByCommittee(BaseScoreStrategy):
     (3, 1)
     >>> bool((strategy.query(X, batch_size=3) == strategy.rank(X)[:3]).all())
     True
+
+    For a regressor, the default scores the variance of the members'
+    predictions, here the trees of a forest:
+
+    >>> from sklearn.datasets import make_friedman1
+    >>> from sklearn.ensemble import RandomForestRegressor
+    >>> X, y = make_friedman1(n_samples=200, random_state=0)
+    >>> forest = RandomForestRegressor(n_estimators=20, random_state=0).fit(X[:40], y[:40])
+    >>> strategy = QueryByCommittee(forest, prefit=True)
+    >>> scores = strategy.transform(X[40:])[:, 0]
+    >>> bool(scores[strategy.query(X[40:], batch_size=1)[0]] == scores.max())
+    True
     """
 
     _aliases = ("qbc", "query-by-committee")
@@ -207,7 +267,7 @@ class QueryByCommittee(BaseScoreStrategy):
     _parameter_constraints = {
         **BaseStrategy._parameter_constraints,
         "estimator": [HasMethods(["fit"]), list, tuple, None],
-        "disagreement": [StrOptions(set(_DISAGREEMENTS))],
+        "disagreement": [StrOptions({"auto", *_DISAGREEMENTS})],
         "n_members": [Interval(Integral, 2, None, closed="left")],
         "bootstrap": [StrOptions({"stratified", "plain"})],
         "n_jobs": [Integral, None],
@@ -215,6 +275,7 @@ class QueryByCommittee(BaseScoreStrategy):
     }
 
     _accept_sparse = True
+    _serves_regression = True  # the variance of regressors' predictions
     # fit bags the committee on the labeled set: a prefit single classifier never
     # fitted is a committee of one
     _uses_labeled_set = True
@@ -223,7 +284,7 @@ class QueryByCommittee(BaseScoreStrategy):
         self,
         estimator=None,
         *,
-        disagreement="vote_entropy",
+        disagreement="auto",
         n_members=10,
         bootstrap="stratified",
         prefit=False,
@@ -239,18 +300,40 @@ class QueryByCommittee(BaseScoreStrategy):
 
     # -- what the members must have ----------------------------------------------
 
+    def _disagreement(self, regression):
+        """``disagreement`` with ``"auto"`` resolved, checked against the members' kind."""
+        disagreement = self.disagreement
+        if disagreement == "auto":
+            return "variance" if regression else "vote_entropy"
+        if regression and disagreement in _CLASSIFICATION:
+            raise ValueError(
+                f"QueryByCommittee(disagreement={disagreement!r}) scores the class "
+                "probabilities or votes of classifiers, but the committee is made of "
+                "regressors. Use disagreement='variance' (or 'auto', which picks it "
+                "for regressors)."
+            )
+        if not regression and disagreement in _REGRESSION:
+            raise ValueError(
+                f"QueryByCommittee(disagreement={disagreement!r}) scores the "
+                "predictions of regressors, but the committee is made of classifiers. "
+                f"Use one of {', '.join(map(repr, _CLASSIFICATION))} (or 'auto', which "
+                "picks 'vote_entropy' for classifiers)."
+            )
+        return disagreement
+
     def _check_estimator(self, estimator):
         members = estimator if isinstance(estimator, (list, tuple)) else [estimator]
         if not members:
             raise ValueError(
                 "QueryByCommittee was given an empty list of estimators; pass at "
-                "least one classifier (two or more to disagree)."
+                "least one classifier or regressor (two or more to disagree)."
             )
-        needs = _DISAGREEMENTS.get(self.disagreement, ("proba",))[0]
+        disagreement = self._disagreement(_is_regression(estimator))
+        needs = _DISAGREEMENTS.get(disagreement, ("proba",))[0]
         for member in members:
             if needs == "proba":
                 check_predict_proba(member, purpose=f"QueryByCommittee("
-                                    f"disagreement={self.disagreement!r})")
+                                    f"disagreement={disagreement!r})")
             elif not hasattr(member, "predict"):
                 raise EmbeddingError(
                     f"QueryByCommittee needs each member's predict; "
@@ -272,7 +355,7 @@ class QueryByCommittee(BaseScoreStrategy):
             for member in members:
                 _check_prefit(member, type(self).__name__)
             return source
-        if y is not None:
+        if y is not None and not _is_regression(source):
             _check_two_classes(y, type(self).__name__)
         if isinstance(source, (list, tuple)) or not is_ensemble(source):
             return None  # the members are fitted in _fit
@@ -283,27 +366,37 @@ class QueryByCommittee(BaseScoreStrategy):
     def _fit(self, X, y):
         source = self._require_estimator()
         prefit = self._owner()[1]
-        classes = None if y is None else np.unique(y)
+        regression = _is_regression(source)
+        classes = None if y is None or regression else np.unique(y)
         rng = check_random_state(self.random_state)
         if isinstance(source, (list, tuple)):
             members = list(source) if prefit else self._fit_members(
                 source, X, y, [None] * len(source), rng)
-            committee = Committee.from_estimators(members, classes)
+            committee = Committee.from_estimators(members, classes, regression=regression)
         elif is_ensemble(source):
             committee = Committee.from_ensemble(self.estimator_, classes)
         elif y is None:
             committee = self._committee_of_one(source)
         else:
-            bootstraps = self._bootstraps(y, rng)
+            bootstraps = self._bootstraps(y, rng, regression)
             members = self._fit_members([source] * len(bootstraps), X, y, bootstraps, rng)
-            committee = Committee.from_estimators(members, classes)
+            committee = Committee.from_estimators(members, classes, regression=regression)
         self._committee_ = committee
         self.estimators_ = [member.estimator for member in committee.members]
-        self.classes_ = committee.classes_
+        if committee.regression:
+            self.__dict__.pop("classes_", None)  # a committee of regressors has none
+        else:
+            self.classes_ = committee.classes_
 
-    def _bootstraps(self, y, rng):
-        """``n_members`` sorted bootstrap samples of the labeled set (indices)."""
+    def _bootstraps(self, y, rng, regression=False):
+        """``n_members`` sorted bootstrap samples of the labeled set (indices).
+
+        Regressors' are plain bootstraps, whatever ``bootstrap`` says: there
+        are no classes to stratify by, nor to miss.
+        """
         y = np.asarray(y)
+        if regression:
+            return [np.sort(rng.randint(len(y), size=len(y))) for _ in range(self.n_members)]
         if self.bootstrap == "stratified":
             _, codes = np.unique(y, return_inverse=True)
             groups = [np.flatnonzero(codes == k) for k in range(codes.max() + 1)]
@@ -352,11 +445,11 @@ class QueryByCommittee(BaseScoreStrategy):
             "(prefit=True), not an ensemble or a list, and no labeled set to bag "
             "clones of it: a committee of one, whose members cannot disagree. Call "
             "fit(X_labeled, y_labeled) to bag n_members clones, or pass a fitted "
-            "forest, a BaggingClassifier or a list of fitted classifiers.",
+            "forest, a bagging ensemble or a list of fitted models.",
             CommitteeWarning,
             stacklevel=4,
         )
-        return Committee.from_estimators([estimator])
+        return Committee.from_estimators([estimator], regression=_is_regression(estimator))
 
     def _fitted_committee(self):
         if hasattr(self, "_committee_"):
@@ -368,7 +461,7 @@ class QueryByCommittee(BaseScoreStrategy):
         if isinstance(source, (list, tuple)):
             for member in source:
                 _check_prefit(member, type(self).__name__)
-            return Committee.from_estimators(list(source))
+            return Committee.from_estimators(list(source), regression=_is_regression(source))
         _check_prefit(source, type(self).__name__)
         if is_ensemble(source):
             return Committee.from_ensemble(source)
@@ -379,9 +472,12 @@ class QueryByCommittee(BaseScoreStrategy):
         return self._check_pool(X, reader=committee.reader, name=name), committee
 
     def _priority(self, X, estimator, offset=0):
-        needs, score = _DISAGREEMENTS[self.disagreement]
-        purpose = f"QueryByCommittee(disagreement={self.disagreement!r})"
+        disagreement = self._disagreement(estimator.regression)
+        needs, score = _DISAGREEMENTS[disagreement]
+        purpose = f"QueryByCommittee(disagreement={disagreement!r})"
         if needs == "votes":
             return score(estimator.member_votes(X, purpose=purpose))
+        if needs == "predict":
+            return score(estimator.member_predictions(X, purpose=purpose))
         return score(estimator.member_proba(X, purpose=purpose))
 
