@@ -1,7 +1,6 @@
 """Greedy sampling for regression: GSx, GSy and iGS (Wu, Lin and Huang, 2019)."""
 
 import numpy as np
-from scipy.spatial.distance import cdist
 
 from ..base import BaseStrategy
 from ..base._strategy import _regresses
@@ -14,6 +13,19 @@ __all__ = ["GreedySampling"]
 
 # Rows of the pool whose distances to every reference are computed at once.
 _BLOCK = 1 << 20
+
+
+def _euclidean(X, X_sq, R):
+    """``‖x_n − r_m‖`` from one matrix product: ``√max(‖x‖² + ‖r‖² − 2 x·r, 0)``.
+
+    The product form costs a BLAS call where a loop over pairs would cost
+    ``n · m · d`` scalar steps; an exact duplicate may come out a rounding
+    error above 0 instead of 0 (its score stays the smallest there is).
+    """
+    D = R @ X.T if len(R) < len(X) else (X @ R.T).T
+    D = (X_sq[np.newaxis, :] + np.einsum("md,md->m", R, R)[:, np.newaxis]) - 2.0 * D
+    np.maximum(D, 0.0, out=D)
+    return np.sqrt(D, out=D).T
 
 
 def _features(X):
@@ -35,6 +47,7 @@ class _OutputGreedyRanking(BaseRanking):
         X, f = points
         self._use_x = X is not None
         self._X = X
+        self._sq = None if X is None else np.einsum("nd,nd->n", X, X)
         self._f = np.asarray(f, dtype=np.float64)
         self._ref_X = ref_X
         self._ref_y = np.asarray(ref_y, dtype=np.float64)
@@ -43,11 +56,11 @@ class _OutputGreedyRanking(BaseRanking):
         self._min = self._distances_to_references(X, self._f)
         super().__init__(len(self._f))
 
-    def _pairs(self, X, f, ref_X, ref_y):
+    def _pairs(self, X, f, ref_X, ref_y, X_sq=None):
         """``d(n, m)`` for rows ``n`` of ``(X, f)`` and references ``m``."""
         d = np.abs(f[:, np.newaxis] - ref_y[np.newaxis, :])
         if self._use_x:
-            d *= cdist(X, ref_X)
+            d *= _euclidean(X, np.einsum("nd,nd->n", X, X) if X_sq is None else X_sq, ref_X)
         return d
 
     def _distances_to_references(self, X, f):
@@ -77,7 +90,7 @@ class _OutputGreedyRanking(BaseRanking):
             self._picked.append(i)
             # the pick is a reference from now on, its prediction standing for its label
             new = self._pairs(self._X, self._f, None if self._X is None else self._X[i:i + 1],
-                              self._f[i:i + 1])[:, 0]
+                              self._f[i:i + 1], X_sq=self._sq)[:, 0]
             np.minimum(self._min, new, out=self._min)
         return out
 
@@ -88,6 +101,7 @@ class _OutputGreedyRanking(BaseRanking):
         self._f = np.concatenate([self._f, f])
         if self._use_x:
             self._X = np.concatenate([self._X, X])
+            self._sq = np.einsum("nd,nd->n", self._X, self._X)
         self._available = np.concatenate([self._available, np.ones(len(f), dtype=bool)])
         return len(f)
 
