@@ -128,6 +128,7 @@ class BmdalReg(BaseStrategy):
 
     def _ranking(self, points, estimator):
         def select(k):
+            np.Inf = np.inf  # in every worker process too: bmdal_reg 3.0.2 predates NumPy 2
             from bmdal_reg.bmdal.algorithms import select_batch
             from bmdal_reg.bmdal.feature_data import TensorFeatureData
 

@@ -236,7 +236,8 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     history_ : dict of ndarrays
         One entry per round (round 0 is the initial fit): ``"round"``,
         ``"n_labeled"``, ``"fit_time"`` and ``"query_time"`` in seconds
-        (``nan`` for round 0), and, only when ``fit`` was given ``X_val`` and
+        (``nan`` for round 0; the selection: the round's strategy fitted on
+        the labeled set, a committee's members included, and its query), and, only when ``fit`` was given ``X_val`` and
         ``y_val``, ``"score"``: the round's score on that validation set.
         Without a validation set there is no ``"score"`` key, rather than a
         column of ``nan``: the labeled samples were trained on, and no other
@@ -527,8 +528,9 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 n_round += 1
                 pool = np.flatnonzero(label_round == -1)
                 k = min(self.batch_size, budget - len(order))
+                tic = perf_counter()  # the selection: the strategy's fit (a committee's
+                # members, a labeled set's embedding...) and its query
                 round_strategy = self._round_strategy(strategy, estimator, X, y, order, rng)
-                tic = perf_counter()
                 with config_context(assume_finite=True):  # X was validated in fit
                     picks = pool[round_strategy.query(take(X, pool), batch_size=k)]
                 query_time = perf_counter() - tic

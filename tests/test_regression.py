@@ -196,3 +196,51 @@ def test_regression_learner_clones_and_keeps_its_parameters(friedman):
     learner = ActiveLearner(_net(), "coreset", warm_start=True)
     assert clone(learner).get_params()["warm_start"] is True
     assert clone(learner).get_params()["missing_label"] == "auto"
+
+
+# -- the regression strategies inside ActiveLearner --------------------------------------
+
+
+@pytest.mark.parametrize("make", [
+    lambda: (RandomForestRegressor(n_estimators=10, random_state=0), "qbc"),
+    lambda: (Ridge(), "greedy"),
+    lambda: (Ridge(), "lcmd"),
+    lambda: (MLPRegressor(hidden_layer_sizes=(16,), max_iter=200, random_state=0), "maxdet"),
+    lambda: (_net(), "lcmd"),
+    lambda: (_net(), "maxdet"),
+], ids=["qbc-forest", "greedy-ridge", "lcmd-ridge", "maxdet-mlp", "lcmd-net", "maxdet-net"])
+def test_regression_strategies_run_rounds_and_repeat_with_the_same_seed(make, friedman):
+    X, y, X_val, y_val = friedman
+    X, X_val = X.astype(np.float32), X_val.astype(np.float32)
+
+    def run():
+        estimator, strategy = make()
+        return ActiveLearner(estimator, strategy, initial_size=20, batch_size=10, budget=50,
+                             random_state=0, scoring="neg_root_mean_squared_error").fit(
+            X, y, X_val=X_val, y_val=y_val)
+
+    first, second = run(), run()
+    np.testing.assert_array_equal(first.labeled_indices_, second.labeled_indices_)
+    assert len(np.unique(first.labeled_indices_)) == 50
+    assert np.all(first.history_["score"] < 0) and np.all(first.history_["query_time"][1:] > 0)
+
+
+class _SlowRidge(Ridge):
+    """A Ridge whose fit takes at least 0.1 s: a lower bound no machine can beat."""
+
+    def fit(self, X, y, sample_weight=None):
+        import time
+
+        time.sleep(0.1)
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+def test_query_time_counts_the_committee_members_fits(friedman):
+    X, y, _, _ = friedman
+    from skal import QueryByCommittee
+
+    # bagging 4 members happens in the round strategy's fit: part of the selection
+    learner = ActiveLearner(_SlowRidge(), QueryByCommittee(n_members=4), initial_size=20,
+                            batch_size=10, budget=30, random_state=0).fit(X, y)
+    assert learner.history_["query_time"][1] >= 4 * 0.1
+    assert 0.1 <= learner.history_["fit_time"][1] < learner.history_["query_time"][1]
