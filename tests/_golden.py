@@ -167,7 +167,8 @@ def cases(estimators=None):
         f"GreedySampling({approach})": (lambda a=approach: skal.GreedySampling(
             a, ridge(), prefit=True, random_state=0)) for approach in ("x", "y", "xy")
     }
-    for name in ("LCMD", "MAXDET"):  # the last-layer kernel of the rebuilt regressor
+    for name in ("LCMD", "MAXDET", "MAXDIST", "KMEANSPP"):  # the rebuilt regressor's
+        # last-layer kernel
         regression[f"{name}(ll)"] = (lambda name=name: classes[name](
             ridge(), prefit=True, kernel="ll", random_state=0))
     meta.update(regression)

@@ -1,4 +1,4 @@
-"""LCMD and MAXDET (Holzmüller et al., 2023) against slow references in kernel space."""
+"""LCMD, MAXDET, MAXDIST and KMEANSPP (Holzmüller et al., 2023) against slow references."""
 
 import pickle
 
@@ -12,7 +12,7 @@ from sklearn.neural_network import MLPRegressor
 from skorch import NeuralNetRegressor
 from torch import nn
 
-from skal import LCMD, MAXDET
+from skal import KMEANSPP, LCMD, MAXDET, MAXDIST
 from skal.embeddings import penultimate_embedding
 from skal.embeddings._kernels import sketch_matrices, sketched_gradient_features
 from skal.exceptions import EmbeddingError
@@ -209,10 +209,77 @@ def test_prefit_never_fitted_lcmd_has_no_centers(friedman):
                                   reference_lcmd(K, len(X_pool), 8))
 
 
-@pytest.mark.parametrize("Strategy", [LCMD, MAXDET])
+def reference_maxdist(F, centers, n_pick):
+    """Farthest-first by explicit loops; with no center, the largest norm first."""
+    chosen = [np.asarray(c, dtype=np.float64) for c in centers]
+    picks = []
+    for _ in range(n_pick):
+        best, best_i = -np.inf, None
+        for i in range(len(F)):
+            if i in picks:
+                continue
+            if chosen:
+                value = min(float(np.sum((F[i] - c) ** 2)) for c in chosen)
+            else:
+                value = float(F[i] @ F[i])
+            if value > best:  # ties: the lower index
+                best, best_i = value, i
+        picks.append(best_i)
+        chosen.append(F[best_i])
+    return picks
+
+
+@pytest.mark.parametrize("fitted", [True, False])
+def test_maxdist_is_farthest_first_from_the_labeled_set(friedman, fitted):
+    X, y, X_pool = friedman
+    strategy = MAXDIST(Ridge().fit(X, y), prefit=True, kernel="ll")
+    if fitted:
+        strategy.fit(X, y)
+    centers = _ll(X) if fitted else []
+    np.testing.assert_array_equal(strategy.query(X_pool, 12),
+                                  reference_maxdist(_ll(X_pool), centers, 12))
+    # duplicates of the first pick come last among the pool
+    duplicated = np.vstack([X_pool, X_pool[:3]])
+    ranking = MAXDIST(Ridge().fit(X, y), prefit=True, kernel="ll").rank(duplicated)
+    assert sorted(ranking.tolist()) == list(range(len(duplicated)))
+
+
+def test_kmeanspp_is_the_dsquared_engine_on_the_kernel_features(friedman):
+    from sklearn.utils import check_random_state
+
+    from skal.selection import KMeansPlusPlusRanking
+    from skal.utils._random import draw_seed
+
+    X, y, X_pool = friedman
+    strategy = KMEANSPP(Ridge(), kernel="ll", random_state=3).fit(X, y)
+    seed = draw_seed(check_random_state(3))
+    engine = KMeansPlusPlusRanking(_ll(X_pool), init="random", random_state=seed,
+                                   dtype=np.float64)
+    np.testing.assert_array_equal(strategy.rank(X_pool), engine.take(len(X_pool)))
+    # P mode: the labeled set is no center (a prefit strategy never fitted picks the same)
+    prefit = KMEANSPP(strategy.estimator_, prefit=True, kernel="ll", random_state=3)
+    np.testing.assert_array_equal(prefit.query(X_pool, 10), strategy.query(X_pool, 10))
+    # another seed, another draw
+    other = KMEANSPP(Ridge(), kernel="ll", random_state=4).fit(X, y)
+    assert not np.array_equal(other.query(X_pool, 10), strategy.query(X_pool, 10))
+
+
+def test_kmeanspp_first_pick_is_uniform(friedman):
+    # 4,000 seeds over 100 pool samples: a chi-squared test of the first pick
+    from scipy.stats import chisquare
+
+    X, y, X_pool = friedman
+    ridge = Ridge().fit(X, y)
+    firsts = np.array([KMEANSPP(ridge, prefit=True, kernel="ll", random_state=seed)
+                       .query(X_pool, 1)[0] for seed in range(4000)])
+    counts = np.bincount(firsts, minlength=len(X_pool))
+    assert chisquare(counts).pvalue > 1e-3
+
+
+@pytest.mark.parametrize("Strategy", [LCMD, MAXDET, MAXDIST, KMEANSPP])
 def test_rank_query_and_lazy_rank_agree(friedman, Strategy):
     X, y, X_pool = friedman
-    strategy = Strategy(Ridge(), kernel="ll").fit(X, y)
+    strategy = Strategy(Ridge(), kernel="ll", random_state=0).fit(X, y)
     ranking = strategy.rank(X_pool)
     assert sorted(ranking.tolist()) == list(range(len(X_pool)))
     for k in (1, 7, len(X_pool)):
@@ -318,7 +385,7 @@ def test_sketch_is_seeded_and_leaves_the_net_as_it_was(fitted_net, friedman):
         module.eval()
 
 
-@pytest.mark.parametrize("Strategy", [LCMD, MAXDET])
+@pytest.mark.parametrize("Strategy", [LCMD, MAXDET, MAXDIST, KMEANSPP])
 @pytest.mark.parametrize("kernel", ["grad_rp", "ll"])
 def test_skorch_regressor_end_to_end(friedman, Strategy, kernel):
     X, y, X_pool = friedman
@@ -335,15 +402,19 @@ def test_skorch_regressor_end_to_end(friedman, Strategy, kernel):
     if Strategy is LCMD:
         F_all = np.vstack([G, G_lab])
         expected = reference_lcmd(F_all @ F_all.T, len(G), 10)
-    else:
+    elif Strategy is MAXDIST:
+        expected = reference_maxdist(G, G_lab, 10)
+    elif Strategy is MAXDET:
         expected = reference_maxdet(G @ G.T, 0.1, 10)
+    else:  # KMEANSPP: a draw; its reference is the engine's test
+        expected = picks
     np.testing.assert_array_equal(picks, expected)
 
 
 # -- errors, state, persistence ---------------------------------------------------------
 
 
-@pytest.mark.parametrize("Strategy", [LCMD, MAXDET])
+@pytest.mark.parametrize("Strategy", [LCMD, MAXDET, MAXDIST, KMEANSPP])
 def test_classifiers_are_refused(Strategy, friedman):
     X, y, X_pool = friedman
     labels = (y > np.median(y)).astype(int)
@@ -354,7 +425,7 @@ def test_classifiers_are_refused(Strategy, friedman):
         Strategy(clf, prefit=True, kernel="ll").query(X_pool, 3)
 
 
-@pytest.mark.parametrize("Strategy", [LCMD, MAXDET])
+@pytest.mark.parametrize("Strategy", [LCMD, MAXDET, MAXDIST, KMEANSPP])
 def test_grad_rp_needs_a_skorch_net(Strategy, friedman):
     X, y, X_pool = friedman
     with pytest.raises(EmbeddingError, match="kernel='ll'"):
@@ -363,7 +434,7 @@ def test_grad_rp_needs_a_skorch_net(Strategy, friedman):
         Strategy(_net(), layer="out").fit(X.astype(np.float32), y)
 
 
-@pytest.mark.parametrize("Strategy", [LCMD, MAXDET])
+@pytest.mark.parametrize("Strategy", [LCMD, MAXDET, MAXDIST, KMEANSPP])
 def test_caller_arrays_are_not_mutated(Strategy, friedman):
     X, y, X_pool = (a.copy() for a in friedman)
     copies = X.copy(), y.copy(), X_pool.copy()
@@ -376,10 +447,10 @@ def test_caller_arrays_are_not_mutated(Strategy, friedman):
         np.testing.assert_array_equal(before, after)
 
 
-@pytest.mark.parametrize("Strategy", [LCMD, MAXDET])
+@pytest.mark.parametrize("Strategy", [LCMD, MAXDET, MAXDIST, KMEANSPP])
 def test_clone_and_pickle_keep_the_picks(Strategy, friedman):
     X, y, X_pool = friedman
-    strategy = Strategy(Ridge(), kernel="ll", sigma=0.2).fit(X, y)
+    strategy = Strategy(Ridge(), kernel="ll", sigma=0.2, random_state=0).fit(X, y)
     cloned = clone(strategy)
     assert cloned.get_params(deep=False)["sigma"] == 0.2
     assert not hasattr(cloned, "X_labeled_")
@@ -388,13 +459,14 @@ def test_clone_and_pickle_keep_the_picks(Strategy, friedman):
     np.testing.assert_array_equal(restored.rank(X_pool), strategy.rank(X_pool))
 
 
-@pytest.mark.parametrize("Strategy", [LCMD, MAXDET])
+@pytest.mark.parametrize("Strategy", [LCMD, MAXDET, MAXDIST, KMEANSPP])
 def test_auto_kernel_is_the_sketched_gradient_of_a_net_else_the_last_layer(Strategy,
                                                                            friedman):
     X, y, X_pool = friedman
-    ridge = Strategy(Ridge(), posterior=False).fit(X, y)
+    ridge = Strategy(Ridge(), posterior=False, random_state=0).fit(X, y)
     np.testing.assert_array_equal(
-        ridge.rank(X_pool), Strategy(Ridge(), kernel="ll", posterior=False).fit(X, y)
+        ridge.rank(X_pool),
+        Strategy(Ridge(), kernel="ll", posterior=False, random_state=0).fit(X, y)
         .rank(X_pool))
     X32, pool32 = X.astype(np.float32), X_pool.astype(np.float32)
     net = _net().fit(X32, y.astype(np.float32).reshape(-1, 1))

@@ -20,7 +20,7 @@ import torch
 from sklearn.base import clone
 from sklearn.compose import make_column_transformer
 from sklearn.datasets import load_breast_cancer
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, MaxAbsScaler, OneHotEncoder, StandardScaler
@@ -69,20 +69,47 @@ def make_pool(kind, rows=slice(None)):
     raise AssertionError(kind)
 
 
+# the strategies made for regression (GreedySampling's "y" and "xy", LCMD, MAXDET) run
+# their rows with the regressor of each kind
+REGRESSOR = "-regressor"
+
+
+def _base(estimator):
+    return estimator.removesuffix(REGRESSOR)
+
+
+class _RegressionModule(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.hidden = torch.nn.Linear(4, 8)
+        self.out = torch.nn.Linear(8, 1)
+
+    def forward(self, X):
+        return self.out(torch.relu(self.hidden(X)))
+
+
 def make_estimator(name, kind):
     """An unfitted estimator: a Pipeline that reads ``kind``, or a skorch net."""
-    if name == "skorch":
+    regression = name.endswith(REGRESSOR)
+    if _base(name) == "skorch":
+        if regression:
+            from skorch import NeuralNetRegressor
+
+            torch.manual_seed(0)
+            return NeuralNetRegressor(_RegressionModule, max_epochs=2, train_split=None,
+                                      verbose=0)
         return make_skorch_classifier(4, 2, hidden_units=8, max_epochs=2,
                                       module__dropout=0.2)
+    final = Ridge() if regression else LogisticRegression()
     if kind == "frame":
         return make_pipeline(
             make_column_transformer(
                 (StandardScaler(), NUMERIC),
                 (OneHotEncoder(handle_unknown="ignore"), ["region"]),
             ),
-            LogisticRegression(),
+            final,
         )
-    return make_pipeline(MaxAbsScaler(), LogisticRegression())  # dense and sparse
+    return make_pipeline(MaxAbsScaler(), final)  # dense and sparse
 
 
 def snapshot(pool):
@@ -119,8 +146,8 @@ def assert_untouched(pool, before):
 
 NET_TEXT_FRAME = (ValueError, r"cannot read the DataFrame with non-numeric columns "
                   r"\['region'\].*Encode them in a Pipeline before the net")
-SKLEARN_DATASET = (ValueError, r"LogisticRegression reads arrays, not a pool of type "
-                   r"\w+.*Pass a NumPy array.*or use a skorch NeuralNetClassifier")
+SKLEARN_DATASET = (ValueError, r"(LogisticRegression|Ridge) reads arrays, not a pool of type "
+                   r"\w+.*Pass a NumPy array.*or use a skorch NeuralNet(Classifier|Regressor)")
 VALUES_DATASET = (ValueError, r"cannot take a pool of type \w+: .*Pass the samples as a "
                   r"NumPy array or torch tensor")
 VALUES_TEXT_FRAME = (ValueError, r"cannot take a DataFrame with non-numeric columns "
@@ -158,6 +185,7 @@ def strategy_refusal(strategy, kind, estimator):
     (``_needs_estimator``), reads the values itself (``_needs_pool_values``, with
     the reason in its error), or takes sparse input (its ``input_tags.sparse``).
     """
+    estimator = _base(estimator)
     reads_values = strategy._needs_pool_values is not None
     asks_estimator = strategy._needs_estimator and not reads_values
     if reads_values and kind in ("TensorDataset", "dict"):
@@ -195,10 +223,13 @@ _FITTED = {}
 
 def fitted(estimator, kind):
     """The estimator fitted on the labeled rows (of ``kind`` for a Pipeline of frames)."""
-    key = (estimator, kind == "frame" and estimator == "pipeline")
+    key = (estimator, kind == "frame" and _base(estimator) == "pipeline")
     if key not in _FITTED:
         X = make_pool("frame" if key[1] else "ndarray", slice(0, N_LABELED))
-        _FITTED[key] = make_estimator(estimator, kind).fit(X, Y[:N_LABELED])
+        y = Y[:N_LABELED]
+        if estimator == "skorch" + REGRESSOR:  # a skorch regressor takes a float32 column
+            y = y.astype(np.float32).reshape(-1, 1)
+        _FITTED[key] = make_estimator(estimator, kind).fit(X, y)
     return _FITTED[key]
 
 
@@ -211,10 +242,21 @@ def _accepts(cls, estimator):
     return True
 
 
+def _needs_regressor(cls):
+    try:
+        cls()._check_estimator(LogisticRegression())
+    except EmbeddingError:
+        return False
+    except ValueError as exc:
+        return "regressor" in str(exc)
+    return False
+
+
 def _strategies():
     out = []
     for name, cls in skal.all_strategies():
-        for estimator in ESTIMATORS:
+        suffix = REGRESSOR if _needs_regressor(cls) else ""
+        for estimator in (e + suffix for e in ESTIMATORS):
             if _accepts(cls, estimator):
                 out.append(pytest.param(cls, estimator, id=f"{name}-{estimator}"))
     return out

@@ -15,14 +15,14 @@ from ..embeddings._kernels import (
     last_layer_features,
     sketched_gradient_features,
 )
-from ..selection import BaseRanking
+from ..selection import BaseRanking, KCenterGreedyRanking, KMeansPlusPlusRanking
 from ..selection._bmdal import LCMDRanking, MaxDetRanking, PosteriorTransform
 from ..utils._data import num_samples
 from ..utils._docstring import Substitution
 from ..utils._random import draw_seed
 from ..utils._sklearn_compat import Interval, StrOptions
 
-__all__ = ["LCMD", "MAXDET"]
+__all__ = ["KMEANSPP", "LCMD", "MAXDET", "MAXDIST"]
 
 
 class _KernelPoints(NamedTuple):
@@ -30,6 +30,53 @@ class _KernelPoints(NamedTuple):
 
     features: np.ndarray
     seed: int
+
+
+class _Transformed(BaseRanking):
+    """One of skal's engines over features; points added later go through ``transform``."""
+
+    def __init__(self, ranking, transform=None):
+        self._inner, self._transform = ranking, transform
+        super().__init__(ranking.n_points)
+
+    def _take(self, k):
+        return self._inner.take(k)
+
+    def _add(self, features):
+        features = np.asarray(features, dtype=np.float64)
+        if self._transform is not None:
+            features = self._transform(features)
+        return len(self._inner.add(features))
+
+
+class _LargestFirst(BaseRanking):
+    """Farthest-first from no center: the largest ``k(x, x)`` first, as bmdal_reg does.
+
+    The k-center engine then runs with that point as its center; it returns
+    the point itself again (at distance 0), which is skipped.
+    """
+
+    def __init__(self, pool):
+        self._first = int(np.argmax(np.einsum("nd,nd->n", pool, pool)))
+        self._inner = KCenterGreedyRanking(pool, X_centers=pool[self._first:self._first + 1],
+                                           dtype=np.float64)
+        self._given = False
+        super().__init__(len(pool))
+
+    def _take(self, k):
+        out = []
+        if k and not self._given:
+            out.append(self._first)
+            self._given = True
+        while len(out) < k:
+            batch = self._inner.take(k - len(out))
+            if not len(batch):
+                break
+            out.extend(int(i) for i in batch if i != self._first)
+        return np.asarray(out, dtype=np.intp)
+
+    def _add(self, features):
+        return len(self._inner.add(features))
 
 
 class _FeatureRanking(BaseRanking):
@@ -217,7 +264,7 @@ class _KernelSelection(BaseStrategy):
         if self.posterior:
             transform = self._posterior_transform(labeled, pool)
             pool, labeled = transform(pool), transform(labeled)
-        return _FeatureRanking(self._selection(pool, labeled, transform))
+        return _FeatureRanking(self._selection(pool, labeled, transform, points.seed))
 
     def _transform(self, X, estimator):
         seed = self._ranking_context()["seed"]
@@ -321,7 +368,7 @@ class LCMD(_KernelSelection):
             posterior=posterior, sigma=sigma, layer=layer, random_state=random_state,
         )
 
-    def _selection(self, pool, labeled, transform):
+    def _selection(self, pool, labeled, transform, seed):
         return LCMDRanking(pool, centers=labeled, transform=transform)
 
 
@@ -415,5 +462,181 @@ class MAXDET(_KernelSelection):
             posterior=posterior, sigma=sigma, layer=layer, random_state=random_state,
         )
 
-    def _selection(self, pool, labeled, transform):
+    def _selection(self, pool, labeled, transform, seed):
         return MaxDetRanking(pool, self.sigma, transform=transform)
+
+
+@Substitution(params=_PARAMS_DOC, params_tail=_PARAMS_TAIL_DOC, notes=_NOTES_DOC,
+              references=_REFERENCES_DOC)
+class MAXDIST(_KernelSelection):
+    """Farthest-first in a regression model's kernel (MaxDist, Holzmüller et al., 2023).
+
+    The centers are the labeled samples and the samples picked so far; each
+    next pick is the pool sample farthest from its nearest center in the
+    kernel distance ``d(x, c) = sqrt(k(x, x) + k(c, c) − 2 k(x, c))``: k-center
+    greedy (:class:`CoreSet`'s rule) on the features of :class:`LCMD` and
+    :class:`MAXDET`, on skal's k-center engine. This is the paper's
+    MAXDIST-TP: the training (labeled) and pool samples as centers.
+
+    Parameters
+    ----------
+    %(params)s
+
+    posterior : bool, default=False
+        Whether to select on the posterior kernel given the labeled set
+        instead of the kernel itself (as :class:`MAXDET` does).
+
+    %(params_tail)s
+
+    Attributes
+    ----------
+    estimator_ : estimator object
+        The fitted estimator (``estimator`` itself when ``prefit=True``).
+
+    X_labeled_ : ndarray of shape (n_labeled, ...)
+        The labeled set given to ``fit``: the first centers, featurized with
+        the current estimator at query time.
+
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+
+    See Also
+    --------
+    LCMD : Farthest-first within the largest cluster only.
+    KMEANSPP : A D² draw instead of the farthest sample.
+    CoreSet : The same rule in a classifier's penultimate embedding.
+
+    Notes
+    -----
+    Ties go to the lower pool index. Without a labeled set the first pick is
+    the sample of largest ``k(x, x)``, as ``bmdal_reg`` does.
+
+    %(notes)s
+
+    References
+    ----------
+    %(references)s
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_friedman1
+    >>> from sklearn.linear_model import Ridge
+    >>> from skal import MAXDIST
+    >>> X, y = make_friedman1(n_samples=200, random_state=0)
+    >>> strategy = MAXDIST(Ridge()).fit(X[:50], y[:50])
+    >>> picks = strategy.query(X[50:], batch_size=5)
+    >>> bool((picks == strategy.rank(X[50:])[:5]).all())
+    True
+    """
+
+    _aliases = ("maxdist",)
+    _labeled_centers = True
+
+    def __init__(
+        self,
+        estimator=None,
+        *,
+        prefit=False,
+        kernel="auto",
+        sketch_dim=512,
+        posterior=False,
+        sigma=1e-3,
+        layer=None,
+        random_state=None,
+    ):
+        super().__init__(
+            estimator, prefit=prefit, kernel=kernel, sketch_dim=sketch_dim,
+            posterior=posterior, sigma=sigma, layer=layer, random_state=random_state,
+        )
+
+    def _selection(self, pool, labeled, transform, seed):
+        if len(labeled):
+            ranking = KCenterGreedyRanking(pool, X_centers=labeled, dtype=np.float64)
+        else:
+            ranking = _LargestFirst(pool)
+        return _Transformed(ranking, transform)
+
+
+@Substitution(params=_PARAMS_DOC, params_tail=_PARAMS_TAIL_DOC, notes=_NOTES_DOC,
+              references=_REFERENCES_DOC)
+class KMEANSPP(_KernelSelection):
+    """K-means++ seeding in a regression model's kernel (KMeansPP, Holzmüller et al., 2023).
+
+    Each next pick is drawn with probability proportional to its squared
+    kernel distance to the nearest sample already picked, the first one
+    uniformly at random: exact D² sampling on the features of :class:`LCMD`
+    and :class:`MAXDET`, on skal's k-means++ engine (BADGE's). The labeled
+    set is not a center: this is the paper's KMEANSPP-P (pool samples only);
+    bmdal_reg's default, TP, also starts from the labeled samples.
+
+    Parameters
+    ----------
+    %(params)s
+
+    posterior : bool, default=False
+        Whether to select on the posterior kernel given the labeled set
+        instead of the kernel itself (as :class:`MAXDET` does).
+
+    %(params_tail)s
+        The draws of the selection come from the same seed.
+
+    Attributes
+    ----------
+    estimator_ : estimator object
+        The fitted estimator (``estimator`` itself when ``prefit=True``).
+
+    X_labeled_ : ndarray of shape (n_labeled, ...)
+        The labeled set given to ``fit`` (used with ``posterior=True`` only).
+
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+
+    See Also
+    --------
+    MAXDIST : The farthest sample instead of a D² draw.
+    BADGE : The same engine on a classifier's gradient embedding.
+
+    Notes
+    -----
+    %(notes)s
+
+    References
+    ----------
+    %(references)s
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_friedman1
+    >>> from sklearn.linear_model import Ridge
+    >>> from skal import KMEANSPP
+    >>> X, y = make_friedman1(n_samples=200, random_state=0)
+    >>> strategy = KMEANSPP(Ridge(), random_state=0).fit(X[:50], y[:50])
+    >>> picks = strategy.query(X[50:], batch_size=5)
+    >>> bool((picks == strategy.rank(X[50:])[:5]).all())
+    True
+    """
+
+    _aliases = ("kmeanspp",)
+
+    def __init__(
+        self,
+        estimator=None,
+        *,
+        prefit=False,
+        kernel="auto",
+        sketch_dim=512,
+        posterior=False,
+        sigma=1e-3,
+        layer=None,
+        random_state=None,
+    ):
+        super().__init__(
+            estimator, prefit=prefit, kernel=kernel, sketch_dim=sketch_dim,
+            posterior=posterior, sigma=sigma, layer=layer, random_state=random_state,
+        )
+
+    def _selection(self, pool, labeled, transform, seed):
+        return _Transformed(
+            KMeansPlusPlusRanking(pool, init="random", random_state=seed, dtype=np.float64),
+            transform,
+        )

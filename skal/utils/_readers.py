@@ -6,10 +6,18 @@ The part of knowing an estimator that the pool check needs
 the estimator as given or as a NumPy array. :mod:`skal.embeddings` builds on it.
 """
 
+from sklearn.base import is_regressor
 from sklearn.pipeline import Pipeline
 
 from ._data import is_numeric_frame
 from ._skorch_compat import NeuralNet
+
+
+def _is_regressor(estimator):
+    try:
+        return bool(is_regressor(estimator))
+    except Exception:  # not an estimator
+        return False
 
 
 def _unwrap(estimator):
@@ -58,7 +66,7 @@ def _reads_as_given(X, kind, estimator):
                 f"{_name(final)} reads arrays, not a pool of type {type(X).__name__}: "
                 "torch Datasets and dicts of arrays are for skorch nets. Pass a NumPy "
                 "array (e.g. np.stack([x for x, _ in dataset])) or use a skorch "
-                "NeuralNetClassifier."
+                + ("NeuralNetRegressor." if _is_regressor(final) else "NeuralNetClassifier.")
             )
         return True
     if estimator is None:
