@@ -18,8 +18,8 @@ The model is a skorch ``NeuralNetRegressor``, an MLP with two hidden layers of
 ``--epochs`` epochs of Adam (lr 3e-3, batches of 32). Every strategy runs
 inside ``compare_strategies`` on the same ``--trials`` trials: the same
 initial labeled sets and the same net seeds. Strategies: random;
-``QueryByCommittee()`` (the variance of 5 bagged nets); ``GreedySampling("x")``
-(GSx) and ``GreedySampling("xy")`` (iGS); ``LCMD()`` and ``MAXDET()`` (their
+``QueryByCommittee()`` (the variance of 5 bagged nets); ``GreedySampling(approach="x")``
+(GSx) and ``GreedySampling(approach="xy")`` (iGS); ``LCMD()`` and ``MAXDET()`` (their
 defaults: the sketched gradient kernel, the paper's LCMD-TP and MAXDET-P);
 and, when ``bmdal_reg`` imports (``pip install bmdal-reg``; not a skal
 dependency), bmdal_reg's own LCMD and MAXDET through its ``select_batch``,
@@ -34,7 +34,9 @@ Writes, per data set, ``rounds.csv`` (every round of every trial),
 
 Run: ``SKAL_DATA=../shared/data python benchmarks/bench_regression_results.py``
 (``--datasets diabetes friedman1``, ``--trials 5``, ``--n-jobs 2``,
-``--output docs/results/regression``).
+``--output docs/results/regression``; ``--strategies random LCMD bmdal_reg-LCMD
+--seed 1`` for more trials of a few strategies: another seed draws other trials on the
+same data, which ``--data-seed`` draws).
 """
 
 import argparse
@@ -204,8 +206,8 @@ def strategies(with_bmdal):
     out = {
         "random": RandomSampling(),
         "QBC-variance": QueryByCommittee(n_members=5),
-        "GSx": GreedySampling("x"),
-        "iGS": GreedySampling("xy"),
+        "GSx": GreedySampling(approach="x"),
+        "iGS": GreedySampling(approach="xy"),
         "LCMD": LCMD(),
         "MAXDET": MAXDET(),
     }
@@ -222,21 +224,29 @@ def main():
     parser.add_argument("--trials", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=150)
     parser.add_argument("--n-jobs", type=int, default=2)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="draws the trials")
+    parser.add_argument("--data-seed", type=int, default=0,
+                        help="draws the data sets' split, Friedman's samples, the rotations")
     parser.add_argument("--output", default="docs/results/regression")
     parser.add_argument("--no-bmdal", action="store_true", help="skal's strategies only")
+    parser.add_argument("--strategies", nargs="+", default=None,
+                        help="a subset of the names (default: all), e.g. random LCMD "
+                             "bmdal_reg-LCMD")
     args = parser.parse_args()
     bmdal = not args.no_bmdal and have_bmdal()
     for name in args.datasets:
-        X, y, X_test, y_test, hidden, initial, batch, rounds = load(name, args.seed)
+        X, y, X_test, y_test, hidden, initial, batch, rounds = load(name, args.data_seed)
         learner = ActiveLearner(
             make_net(X.shape[1], hidden, args.epochs), initial_size=initial,
             batch_size=batch, budget=initial + rounds * batch,
             scoring="neg_root_mean_squared_error",
         )
         tic = time.perf_counter()
+        chosen = strategies(bmdal)
+        if args.strategies:
+            chosen = {name: chosen[name] for name in args.strategies}
         comparison = compare_strategies(
-            learner, strategies(bmdal), X, y, X_test=X_test, y_test=y_test,
+            learner, chosen, X, y, X_test=X_test, y_test=y_test,
             n_repeats=args.trials, n_jobs=args.n_jobs, random_state=args.seed,
         )
         seconds = time.perf_counter() - tic

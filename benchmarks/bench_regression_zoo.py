@@ -54,8 +54,10 @@ def _net():
 
 def _cases():
     from skal import (
+        KMEANSPP,
         LCMD,
         MAXDET,
+        MAXDIST,
         CoreSet,
         GreedySampling,
         KMeansSampling,
@@ -66,13 +68,15 @@ def _cases():
     return {
         "RandomSampling": RandomSampling,
         "QueryByCommittee(variance, 5 bagged nets)": lambda: QueryByCommittee(n_members=5),
-        "GreedySampling(x)": lambda: GreedySampling("x"),
-        "GreedySampling(y)": lambda: GreedySampling("y"),
-        "GreedySampling(xy)": lambda: GreedySampling("xy"),
+        "GreedySampling(x)": lambda: GreedySampling(approach="x"),
+        "GreedySampling(y)": lambda: GreedySampling(approach="y"),
+        "GreedySampling(xy)": lambda: GreedySampling(approach="xy"),
         "LCMD": LCMD,
         "MAXDET": MAXDET,
         "LCMD(ll)": lambda: LCMD(kernel="ll"),
         "MAXDET(ll)": lambda: MAXDET(kernel="ll"),
+        "MAXDIST": MAXDIST,
+        "KMEANSPP": KMEANSPP,
         "CoreSet": CoreSet,
         "KMeansSampling": KMeansSampling,
     }

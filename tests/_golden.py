@@ -165,7 +165,7 @@ def cases(estimators=None):
 
     regression = {
         f"GreedySampling({approach})": (lambda a=approach: skal.GreedySampling(
-            a, ridge(), prefit=True, random_state=0)) for approach in ("x", "y", "xy")
+            ridge(), approach=a, prefit=True, random_state=0)) for approach in ("x", "y", "xy")
     }
     for name in ("LCMD", "MAXDET", "MAXDIST", "KMEANSPP"):  # the rebuilt regressor's
         # last-layer kernel

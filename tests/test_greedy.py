@@ -92,7 +92,7 @@ class IdentityRegressor(RegressorMixin, BaseEstimator):
 @pytest.mark.parametrize("seed", range(4))
 def test_rank_query_and_lazy_rank_are_the_reference(approach, seed):
     X_lab, y_lab, X_pool, X_new = problem(seed)
-    strategy = GreedySampling(approach, Ridge(alpha=1.0)).fit(X_lab, y_lab)
+    strategy = GreedySampling(Ridge(alpha=1.0), approach=approach).fit(X_lab, y_lab)
     ridge = Ridge(alpha=1.0).fit(X_lab, y_lab)
     f_pool, f_new = ridge.predict(X_pool), ridge.predict(X_new)
 
@@ -116,7 +116,7 @@ def test_igs_is_the_minimum_of_the_product_not_the_product_of_minima():
         X_lab, y_lab, X_pool, _ = problem(seed)
         f_pool = Ridge(alpha=1.0).fit(X_lab, y_lab).predict(X_pool)
         steps = [("add", X_pool, f_pool), ("take", 25)]
-        ranks = GreedySampling("xy", Ridge(alpha=1.0)).fit(X_lab, y_lab).rank(X_pool)
+        ranks = GreedySampling(Ridge(alpha=1.0), approach="xy").fit(X_lab, y_lab).rank(X_pool)
         np.testing.assert_array_equal(ranks, ref_greedy("xy", X_lab, y_lab, steps))
         differs += ranks.tolist() != ref_greedy("xy", X_lab, y_lab, steps,
                                                 combine=product_of_minima)
@@ -125,20 +125,20 @@ def test_igs_is_the_minimum_of_the_product_not_the_product_of_minima():
 
 def test_gsx_needs_no_estimator_and_takes_float_targets():
     X_lab, y_lab, X_pool, _ = problem(0)
-    strategy = GreedySampling("x").fit(X_lab, y_lab)
+    strategy = GreedySampling(approach="x").fit(X_lab, y_lab)
     assert strategy.estimator_ is None
     expected = ref_greedy("x", X_lab, np.zeros(len(X_lab)), [("add", X_pool, np.zeros(25)),
                                                              ("take", 25)])
     np.testing.assert_array_equal(strategy.rank(X_pool), expected)
     # without labels too, and an estimator given is ignored
-    np.testing.assert_array_equal(GreedySampling("x").fit(X_lab).rank(X_pool), expected)
+    np.testing.assert_array_equal(GreedySampling(approach="x").fit(X_lab).rank(X_pool), expected)
     np.testing.assert_array_equal(
-        GreedySampling("x", LogisticRegression()).fit(X_lab, y_lab).rank(X_pool), expected)
+        GreedySampling(LogisticRegression(), approach="x").fit(X_lab, y_lab).rank(X_pool), expected)
 
 
 def test_gsx_without_a_labeled_set_starts_at_random_then_goes_farthest_first():
     _, _, X_pool, _ = problem(1)
-    ranks = [GreedySampling("x", prefit=True, random_state=seed).rank(X_pool)
+    ranks = [GreedySampling(approach="x", prefit=True, random_state=seed).rank(X_pool)
              for seed in (0, 0, 1, 2, 3)]
     np.testing.assert_array_equal(ranks[0], ranks[1])  # the same seed, the same picks
     assert len({int(r[0]) for r in ranks}) > 1  # the first pick is drawn
@@ -162,7 +162,7 @@ def test_exact_picks_and_ties_to_the_lower_index(approach):
     # 1 and 1); then 0 and 3 tie (1 and 1): 0 first.
     X_lab, y_lab = np.array([[0.0]]), np.array([0.0])
     X_pool = np.array([[1.0], [-2.0], [2.0], [-1.0]])
-    strategy = GreedySampling(approach, IdentityRegressor()).fit(X_lab, y_lab)
+    strategy = GreedySampling(IdentityRegressor(), approach=approach).fit(X_lab, y_lab)
     np.testing.assert_array_equal(strategy.rank(X_pool), [1, 2, 0, 3])
     np.testing.assert_array_equal(strategy.query(X_pool, 2), [1, 2])
     expected = ref_greedy(approach, X_lab, y_lab, [("add", X_pool, X_pool[:, 0]), ("take", 4)])
@@ -172,7 +172,7 @@ def test_exact_picks_and_ties_to_the_lower_index(approach):
 def test_gsy_uses_the_true_labels_of_the_labeled_set():
     # the labeled sample sits at x = 0 but its label is 5: GSy measures |f(x) − 5|
     X_pool = np.array([[0.0], [4.0], [9.0], [-3.0]])
-    strategy = GreedySampling("y", IdentityRegressor())
+    strategy = GreedySampling(IdentityRegressor(), approach="y")
     strategy.fit(np.array([[0.0]]), np.array([5.0]))
     # |0 − 5| = 5, |4 − 5| = 1, |9 − 5| = 4, |−3 − 5| = 8: −3 first; then min with
     # |f − (−3)|: 3, 1, 4 → 9 (index 2); then min with |f − 9|: 3, 1 → 0, then 1
@@ -186,7 +186,7 @@ def test_transform_is_what_the_picks_are_computed_from():
     X_lab, y_lab, X_pool, _ = problem(2)
     ridge = Ridge().fit(X_lab, y_lab)
     f = ridge.predict(X_pool)
-    out = {a: GreedySampling(a, ridge, prefit=True).transform(X_pool) for a in APPROACHES}
+    out = {a: GreedySampling(ridge, approach=a, prefit=True).transform(X_pool) for a in APPROACHES}
     np.testing.assert_array_equal(out["x"], X_pool)
     np.testing.assert_allclose(out["y"], f[:, None])
     np.testing.assert_allclose(out["xy"], np.column_stack([X_pool, f]))
@@ -201,36 +201,36 @@ def test_a_classifier_is_refused_with_the_fix(approach):
     labels = (y_lab > np.median(y_lab)).astype(int)
     with pytest.raises(ValueError, match=f"approach='{approach}'.*LogisticRegression is not "
                                          "a regressor.*approach='x'"):
-        GreedySampling(approach, LogisticRegression()).fit(X_lab, labels)
+        GreedySampling(LogisticRegression(), approach=approach).fit(X_lab, labels)
     clf = LogisticRegression().fit(X_lab, labels)
     with pytest.raises(ValueError, match="not a regressor"):
-        GreedySampling(approach, clf, prefit=True).query(X_pool, 2)
+        GreedySampling(clf, approach=approach, prefit=True).query(X_pool, 2)
 
 
 @pytest.mark.parametrize("approach", ["y", "xy"])
 def test_labels_are_needed_for_the_outputs(approach):
     X_lab, y_lab, X_pool, _ = problem(0)
     ridge = Ridge().fit(X_lab, y_lab)
-    strategy = GreedySampling(approach, ridge, prefit=True)
+    strategy = GreedySampling(ridge, approach=approach, prefit=True)
     with pytest.raises(ValueError, match=r"call fit\(X_labeled, y_labeled\)"):
         strategy.query(X_pool, 2)
     with pytest.raises(ValueError, match=r"call fit\(X_labeled, y_labeled\)"):
         strategy.fit(X_lab).lazy_rank(X_pool)
     assert strategy.transform(X_pool).shape[0] == len(X_pool)  # no labels needed
     with pytest.raises(ValueError, match="no regressor to ask"):
-        GreedySampling(approach).fit(X_lab, y_lab)
+        GreedySampling(approach=approach).fit(X_lab, y_lab)
 
 
 def test_unfitted_and_invalid_parameters():
     X_lab, y_lab, X_pool, _ = problem(0)
     with pytest.raises(NotFittedError, match="not fitted yet"):
-        GreedySampling("xy", Ridge()).query(X_pool, 2)
+        GreedySampling(Ridge(), approach="xy").query(X_pool, 2)
     with pytest.raises(NotFittedError, match="not fitted yet"):
-        GreedySampling("x").rank(X_pool)
+        GreedySampling(approach="x").rank(X_pool)
     with pytest.raises(InvalidParameterError, match="approach"):
-        GreedySampling("z", Ridge()).fit(X_lab, y_lab)
+        GreedySampling(Ridge(), approach="z").fit(X_lab, y_lab)
     with pytest.raises(ValueError, match="batch_size=26 is larger than the pool"):
-        GreedySampling("y", Ridge()).fit(X_lab, y_lab).query(X_pool, 26)
+        GreedySampling(Ridge(), approach="y").fit(X_lab, y_lab).query(X_pool, 26)
 
 
 # -- the caller's arrays, clone, pickle, names ----------------------------------------------
@@ -240,7 +240,7 @@ def test_unfitted_and_invalid_parameters():
 def test_the_callers_arrays_are_not_changed(approach):
     X_lab, y_lab, X_pool, X_new = problem(3)
     copies = [a.copy() for a in (X_lab, y_lab, X_pool, X_new)]
-    strategy = GreedySampling(approach, Ridge()).fit(X_lab, y_lab)
+    strategy = GreedySampling(Ridge(), approach=approach).fit(X_lab, y_lab)
     strategy.rank(X_pool)
     strategy.transform(X_pool)
     ranking = strategy.lazy_rank(X_pool)
@@ -254,7 +254,7 @@ def test_the_callers_arrays_are_not_changed(approach):
 @pytest.mark.parametrize("approach", APPROACHES)
 def test_clone_and_pickle(approach):
     X_lab, y_lab, X_pool, _ = problem(1)
-    strategy = GreedySampling(approach, Ridge(), random_state=0).fit(X_lab, y_lab)
+    strategy = GreedySampling(Ridge(), approach=approach, random_state=0).fit(X_lab, y_lab)
     cloned = clone(strategy)
     assert cloned.get_params()["approach"] == approach
     assert not hasattr(cloned, "X_labeled_")
@@ -264,8 +264,8 @@ def test_clone_and_pickle(approach):
 
 
 def test_approach_comes_first_and_the_name():
-    assert GreedySampling("y").approach == "y"
+    assert GreedySampling(approach="y").approach == "y"
     assert GreedySampling().get_params()["approach"] == "xy"
     assert type(resolve_strategy("greedy")) is GreedySampling
     assert GreedySampling._serves_regression
-    assert not GreedySampling("x")._needs_estimator and GreedySampling("xy")._needs_estimator
+    assert not GreedySampling(approach="x")._needs_estimator and GreedySampling(approach="xy")._needs_estimator

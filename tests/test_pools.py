@@ -48,6 +48,15 @@ def net(data):
     ).fit(X, y)
 
 
+@pytest.fixture(scope="module")
+def regression_net(data):
+    """The nets of the strategies made for regression: the digit's value as the target."""
+    from tests._estimators import regression_net as make
+
+    X, y, _, _ = data
+    return make().fit(X, y.astype(np.float32).reshape(-1, 1))
+
+
 class CountingDataset(Dataset):
     """A user's own Dataset of ``(x, placeholder)`` pairs that counts its reads."""
 
@@ -82,10 +91,18 @@ def _strategies():
             continue
         if name in ("AdversarialDeepFool", "AdversarialBIM", "VAAL"):
             continue  # need the values; tested below
+        if name == "GreedySampling":
+            continue  # "xy" measures the features themselves; "y" is tested below
         if name in ("FacilityLocationSampling", "DispersionSampling"):
             continue  # need an embedding net; tested below
         out.append(pytest.param(cls, "random_state" in params, id=name))
     return out
+
+
+def _model(cls, net, regression_net):
+    from tests._estimators import needs_regressor
+
+    return regression_net if needs_regressor(cls) else net
 
 
 # BatchBALD's greedy joint entropies work on MC probabilities already read from
@@ -100,7 +117,7 @@ def _make(cls, seeded, net):
 
 
 @pytest.fixture(scope="module")
-def array_picks(data, net):
+def array_picks(data, net, regression_net):
     """``array_picks(cls, seeded)``: the strategy's query (25) and rank on the
     pool as an array, computed once for the four pool kinds."""
     X, y, X_pool, _ = data
@@ -108,7 +125,7 @@ def array_picks(data, net):
 
     def get(cls, seeded):
         if cls not in picks:
-            ref = _make(cls, seeded, net).fit(X, y)
+            ref = _make(cls, seeded, _model(cls, net, regression_net)).fit(X, y)
             picks[cls] = ref.query(X_pool, 25), ref.rank(X_pool)
         return picks[cls]
 
@@ -117,13 +134,24 @@ def array_picks(data, net):
 
 @pytest.mark.parametrize("cls, seeded", _strategies())
 @pytest.mark.parametrize("kind", ["TensorDataset", "own Dataset", "tensor", "dict"])
-def test_pool_kinds_give_the_array_picks(cls, seeded, kind, data, net, array_picks):
+def test_pool_kinds_give_the_array_picks(cls, seeded, kind, data, net, regression_net,
+                                         array_picks):
     X, y, X_pool, _ = data
     expected_query, expected_rank = array_picks(cls, seeded)
     pool = _pools(X_pool)[kind]
-    strategy = _make(cls, seeded, net).fit(X, y)
+    strategy = _make(cls, seeded, _model(cls, net, regression_net)).fit(X, y)
     np.testing.assert_array_equal(strategy.query(pool, 25), expected_query)
     np.testing.assert_array_equal(strategy.rank(pool), expected_rank)
+
+
+@pytest.mark.parametrize("kind", ["TensorDataset", "own Dataset", "tensor", "dict"])
+def test_greedy_sampling_on_outputs_reads_the_pool_through_the_net(kind, data,
+                                                                   regression_net):
+    X, y, X_pool, _ = data
+    strategy = skal.GreedySampling(regression_net, approach="y", prefit=True).fit(X, y)
+    expected = strategy.rank(X_pool)
+    np.testing.assert_array_equal(strategy.rank(_pools(X_pool)[kind]), expected)
+    np.testing.assert_array_equal(strategy.query(_pools(X_pool)[kind], 25), expected[:25])
 
 
 @pytest.mark.parametrize(

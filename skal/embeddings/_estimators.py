@@ -146,7 +146,7 @@ def check_embedding(estimator, purpose="this strategy"):
             "models (the features) do. Use one of those, or "
             + (
                 "a strategy that needs only predictions, such as QueryByCommittee or "
-                "GreedySampling('y')."
+                "GreedySampling(approach='y')."
                 if is_regressor(_final_estimator(estimator))
                 else "an uncertainty strategy such as EntropySampling, which needs only "
                 "predict_proba."

@@ -127,15 +127,15 @@ class GreedySampling(BaseStrategy):
 
     Parameters
     ----------
-    approach : {"x", "y", "xy"}, default="xy"
-        Which distance the picks maximize (above).
-
     estimator : estimator object, default=None
         The regressor ``f`` whose predictions ``"y"`` and ``"xy"`` compare
         with the labels: a scikit-learn regressor or a skorch
         ``NeuralNetRegressor`` with one output. Ignored by ``"x"``. ``None`` is
         allowed only inside :class:`~skal.ActiveLearner`, which supplies its
         own fitted estimator every round.
+
+    approach : {"x", "y", "xy"}, default="xy"
+        Which distance the picks maximize (above).
 
     prefit : bool, default=False
         Whether ``estimator`` is already fitted. If True, ``query``, ``rank``
@@ -207,7 +207,7 @@ class GreedySampling(BaseStrategy):
     >>> from sklearn.linear_model import Ridge
     >>> from skal import GreedySampling
     >>> X, y = make_friedman1(n_samples=300, random_state=0)
-    >>> strategy = GreedySampling("xy", Ridge()).fit(X[:20], y[:20])
+    >>> strategy = GreedySampling(Ridge(), approach="xy").fit(X[:20], y[:20])
     >>> picks = strategy.query(X[20:], batch_size=5)
     >>> picks.shape
     (5,)
@@ -218,7 +218,7 @@ class GreedySampling(BaseStrategy):
 
     GSx needs no regressor:
 
-    >>> gsx = GreedySampling("x").fit(X[:20])
+    >>> gsx = GreedySampling(approach="x").fit(X[:20])
     >>> ranking = gsx.lazy_rank(X[20:])
     >>> bool((ranking.take(5) == gsx.query(X[20:], batch_size=5)).all())
     True
@@ -235,7 +235,7 @@ class GreedySampling(BaseStrategy):
 
     _aliases = ("greedy",)
 
-    def __init__(self, approach="xy", estimator=None, *, prefit=False, random_state=None):
+    def __init__(self, estimator=None, *, approach="xy", prefit=False, random_state=None):
         super().__init__(estimator=estimator, prefit=prefit)
         self.approach = approach
         self.random_state = random_state
@@ -266,7 +266,7 @@ class GreedySampling(BaseStrategy):
         if self._owner()[0] is None:
             raise ValueError(
                 f"GreedySampling(approach={self.approach!r}) has no regressor to ask. "
-                f"Pass one, e.g. GreedySampling({self.approach!r}, Ridge()), use it "
+                f"Pass one, e.g. GreedySampling(Ridge(), approach={self.approach!r}), use it "
                 "inside ActiveLearner, which supplies its own, or use approach='x', "
                 "which needs none."
             )
@@ -277,8 +277,8 @@ class GreedySampling(BaseStrategy):
             raise ValueError(
                 f"GreedySampling(approach={self.approach!r}) compares a regressor's "
                 f"predictions with the labels, but {type(estimator).__name__} is not a "
-                "regressor. Pass a regressor, e.g. GreedySampling("
-                f"{self.approach!r}, Ridge()), or use approach='x', which needs no "
+                "regressor. Pass a regressor, e.g. GreedySampling(Ridge(), "
+                f"approach={self.approach!r}), or use approach='x', which needs no "
                 "estimator."
             )
 
