@@ -215,12 +215,6 @@ class RoundHistory:
         columns["score"].append(score)
         return score
 
-    def __getitem__(self, key):
-        return self._columns[key]
-
-    def __contains__(self, key):
-        return key in self._columns
-
     def last(self, key):
         """The latest value of column ``key``, None if there is none."""
         values = self._columns.get(key)

@@ -146,9 +146,9 @@ def test_lazy_add_continues_the_greedy_on_the_grown_pool(seed):
     # MAXDET with the posterior: added points are transformed and conditioned the same
     sigma = 0.3
     transform = PosteriorTransform(F_lab, sigma)
-    ranking = MaxDetRanking(transform(old), sigma, transform=transform)
+    ranking = MaxDetRanking(transform(old), sigma)
     first = ranking.take(3).tolist()
-    ranking.add(new)
+    ranking.add(transform(new))
     K = posterior_kernel(np.vstack([F, F_lab]), 30, sigma)[:30, :30]
     assert first == reference_maxdet(K[:20, :20], sigma, 3)
     assert ranking.take(3).tolist() == reference_maxdet(K, sigma, 3, prefix=first)

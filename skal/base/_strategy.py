@@ -26,6 +26,7 @@ from ..embeddings import (
     predict_proba,
 )
 from ..embeddings._estimators import _unwrap
+from ..utils._readers import _is_regressor
 from ..selection import BaseRanking, ScoreRanking
 from ..utils._data import check_pool, num_samples, with_labels
 from ..utils._docstring import Substitution
@@ -85,12 +86,7 @@ def _regresses(estimator):
     """Whether ``estimator`` (a list of estimators: its first) is a regressor."""
     if isinstance(estimator, (list, tuple)):
         estimator = estimator[0] if len(estimator) else None
-    if estimator is None:
-        return False
-    try:
-        return bool(is_regressor(_unwrap(estimator)))
-    except Exception:  # not an estimator: the strategy's own check says so
-        return False
+    return estimator is not None and _is_regressor(_unwrap(estimator))
 
 
 def _fit_targets(estimator, y):

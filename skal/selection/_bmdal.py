@@ -86,13 +86,9 @@ class MaxDetRanking(BaseRanking):
         ``φ`` of the pool (already conditioned on the labeled set, if any).
     sigma : float
         Noise standard deviation added on the diagonal, ``σ >= 0``.
-    transform : callable, default=None
-        Applied to the features of points added later (e.g. the posterior
-        transform the pool's features went through).
     """
 
-    def __init__(self, features, sigma, transform=None):
-        self._transform = transform
+    def __init__(self, features, sigma):
         self._F = np.ascontiguousarray(features, dtype=np.float64)  # read, never written
         if self._F.ndim != 2:
             raise ValueError(f"Features must be a 2-D array, got shape {self._F.shape}.")
@@ -127,8 +123,6 @@ class MaxDetRanking(BaseRanking):
 
     def _add(self, features):
         G = np.asarray(features, dtype=np.float64)
-        if self._transform is not None:
-            G = self._transform(G)
         G = np.ascontiguousarray(G, dtype=np.float64)
         L = G @ self._W[:, :self._t]  # the Cholesky rows of the new points
         diag = (np.einsum("nd,nd->n", G, G) + self._sigma**2
@@ -155,12 +149,9 @@ class LCMDRanking(BaseRanking):
         ``φ`` of the pool.
     centers : array-like of shape (n_centers, d), default=None
         ``φ`` of the labeled points, the first centers (in this order).
-    transform : callable, default=None
-        Applied to the features of points added later.
     """
 
-    def __init__(self, features, centers=None, transform=None):
-        self._transform = transform
+    def __init__(self, features, centers=None):
         self._F = _as_features(features)
         self._sq = np.einsum("nd,nd->n", self._F, self._F)
         n = len(self._F)
@@ -225,8 +216,6 @@ class LCMDRanking(BaseRanking):
 
     def _add(self, features):
         G = np.asarray(features, dtype=np.float64)
-        if self._transform is not None:
-            G = self._transform(G)
         G = _as_features(G)
         sq = np.einsum("nd,nd->n", G, G)
         if self._n_centers:

@@ -32,23 +32,6 @@ class _KernelPoints(NamedTuple):
     seed: int
 
 
-class _Transformed(BaseRanking):
-    """One of skal's engines over features; points added later go through ``transform``."""
-
-    def __init__(self, ranking, transform=None):
-        self._inner, self._transform = ranking, transform
-        super().__init__(ranking.n_points)
-
-    def _take(self, k):
-        return self._inner.take(k)
-
-    def _add(self, features):
-        features = np.asarray(features, dtype=np.float64)
-        if self._transform is not None:
-            features = self._transform(features)
-        return len(self._inner.add(features))
-
-
 class _LargestFirst(BaseRanking):
     """Farthest-first from no center: the largest ``k(x, x)`` first, as bmdal_reg does.
 
@@ -80,17 +63,25 @@ class _LargestFirst(BaseRanking):
 
 
 class _FeatureRanking(BaseRanking):
-    """A selection ranking over features, whose ``add`` takes :class:`_KernelPoints`."""
+    """A selection ranking over features, whose ``add`` takes :class:`_KernelPoints`.
 
-    def __init__(self, ranking):
-        self._inner = ranking
+    The features of the points added later go through ``transform`` first (the
+    posterior transformation the pool's features went through), so that the
+    selection rankings themselves see features only.
+    """
+
+    def __init__(self, ranking, transform=None):
+        self._inner, self._transform = ranking, transform
         super().__init__(ranking.n_points)
 
     def _take(self, k):
         return self._inner.take(k)
 
     def _add(self, points):
-        return len(self._inner.add(points.features))
+        features = np.asarray(points.features, dtype=np.float64)
+        if self._transform is not None:
+            features = self._transform(features)
+        return len(self._inner.add(features))
 
 
 _PARAMS_DOC = """estimator : estimator object, default=None
@@ -167,7 +158,8 @@ _REFERENCES_DOC = """.. [1] D. Holzmüller, V. Zaverkin, J. Kästner and I. Stei
 
 
 class _KernelSelection(BaseStrategy):
-    """The shared machinery of LCMD and MAXDET: features, posterior, checks."""
+    """The shared machinery of LCMD, MAXDET, MAXDIST and KMEANSPP: features, posterior,
+    checks, and the parameters (MAXDET alone defaults to ``posterior=True``)."""
 
     _serves_regression = True
     _uses_labeled_set = True  # fit records the labeled set: prefit picks differ
@@ -264,7 +256,7 @@ class _KernelSelection(BaseStrategy):
         if self.posterior:
             transform = self._posterior_transform(labeled, pool)
             pool, labeled = transform(pool), transform(labeled)
-        return _FeatureRanking(self._selection(pool, labeled, transform, points.seed))
+        return _FeatureRanking(self._selection(pool, labeled, points.seed), transform)
 
     def _transform(self, X, estimator):
         seed = self._ranking_context()["seed"]
@@ -351,25 +343,8 @@ class LCMD(_KernelSelection):
     _aliases = ("lcmd",)
     _labeled_centers = True
 
-    def __init__(
-        self,
-        estimator=None,
-        *,
-        prefit=False,
-        kernel="auto",
-        sketch_dim=512,
-        posterior=False,
-        sigma=1e-3,
-        layer=None,
-        random_state=None,
-    ):
-        super().__init__(
-            estimator, prefit=prefit, kernel=kernel, sketch_dim=sketch_dim,
-            posterior=posterior, sigma=sigma, layer=layer, random_state=random_state,
-        )
-
-    def _selection(self, pool, labeled, transform, seed):
-        return LCMDRanking(pool, centers=labeled, transform=transform)
+    def _selection(self, pool, labeled, seed):
+        return LCMDRanking(pool, centers=labeled)
 
 
 @Substitution(params=_PARAMS_DOC, params_tail=_PARAMS_TAIL_DOC, notes=_NOTES_DOC,
@@ -462,8 +437,8 @@ class MAXDET(_KernelSelection):
             posterior=posterior, sigma=sigma, layer=layer, random_state=random_state,
         )
 
-    def _selection(self, pool, labeled, transform, seed):
-        return MaxDetRanking(pool, self.sigma, transform=transform)
+    def _selection(self, pool, labeled, seed):
+        return MaxDetRanking(pool, self.sigma)
 
 
 @Substitution(params=_PARAMS_DOC, params_tail=_PARAMS_TAIL_DOC, notes=_NOTES_DOC,
@@ -532,29 +507,10 @@ class MAXDIST(_KernelSelection):
     _aliases = ("maxdist",)
     _labeled_centers = True
 
-    def __init__(
-        self,
-        estimator=None,
-        *,
-        prefit=False,
-        kernel="auto",
-        sketch_dim=512,
-        posterior=False,
-        sigma=1e-3,
-        layer=None,
-        random_state=None,
-    ):
-        super().__init__(
-            estimator, prefit=prefit, kernel=kernel, sketch_dim=sketch_dim,
-            posterior=posterior, sigma=sigma, layer=layer, random_state=random_state,
-        )
-
-    def _selection(self, pool, labeled, transform, seed):
+    def _selection(self, pool, labeled, seed):
         if len(labeled):
-            ranking = KCenterGreedyRanking(pool, X_centers=labeled, dtype=np.float64)
-        else:
-            ranking = _LargestFirst(pool)
-        return _Transformed(ranking, transform)
+            return KCenterGreedyRanking(pool, X_centers=labeled, dtype=np.float64)
+        return _LargestFirst(pool)
 
 
 @Substitution(params=_PARAMS_DOC, params_tail=_PARAMS_TAIL_DOC, notes=_NOTES_DOC,
@@ -618,25 +574,5 @@ class KMEANSPP(_KernelSelection):
 
     _aliases = ("kmeanspp",)
 
-    def __init__(
-        self,
-        estimator=None,
-        *,
-        prefit=False,
-        kernel="auto",
-        sketch_dim=512,
-        posterior=False,
-        sigma=1e-3,
-        layer=None,
-        random_state=None,
-    ):
-        super().__init__(
-            estimator, prefit=prefit, kernel=kernel, sketch_dim=sketch_dim,
-            posterior=posterior, sigma=sigma, layer=layer, random_state=random_state,
-        )
-
-    def _selection(self, pool, labeled, transform, seed):
-        return _Transformed(
-            KMeansPlusPlusRanking(pool, init="random", random_state=seed, dtype=np.float64),
-            transform,
-        )
+    def _selection(self, pool, labeled, seed):
+        return KMeansPlusPlusRanking(pool, init="random", random_state=seed, dtype=np.float64)

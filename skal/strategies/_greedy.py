@@ -101,7 +101,7 @@ class _OutputGreedyRanking(BaseRanking):
         self._f = np.concatenate([self._f, f])
         if self._use_x:
             self._X = np.concatenate([self._X, X])
-            self._sq = np.einsum("nd,nd->n", self._X, self._X)
+            self._sq = np.concatenate([self._sq, np.einsum("nd,nd->n", X, X)])
         self._available = np.concatenate([self._available, np.ones(len(f), dtype=bool)])
         return len(f)
 

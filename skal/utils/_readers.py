@@ -14,6 +14,7 @@ from ._skorch_compat import NeuralNet
 
 
 def _is_regressor(estimator):
+    """Whether ``estimator`` is a regressor; False for anything that is not an estimator."""
     try:
         return bool(is_regressor(estimator))
     except Exception:  # not an estimator
